@@ -1,1 +1,34 @@
-//! placeholder
+//! Tessera application layer: the use cases (tenants, users, customers, organization units,
+//! API keys, audit, bootstrap) written against the domain ports.
+//!
+//! May depend on: `tessera-domain` and pure libraries (serde, time, uuid, hashing, JSON Schema).
+//! Must not depend on: any web framework, SQL driver, cache client, HTTP client or vendor SDK;
+//! nor on any adapter or interface crate (enforced by `crates/server/tests/architecture.rs`).
+//!
+//! Entry point: [`App`], built once by the server from its ports ([`Ports`]); every use case
+//! takes a [`RequestContext`] saying who asks and from where.
+
+mod api_keys;
+mod app;
+mod audit;
+mod bootstrap;
+mod changes;
+mod context;
+mod cursor;
+mod customers;
+mod error;
+mod org_units;
+mod tenants;
+mod users;
+
+pub use api_keys::{ApiKeyCreated, NewApiKey};
+pub use app::{App, Ports};
+pub use audit::VerifyReport;
+pub use bootstrap::{BootstrapOutput, BootstrapRequest};
+pub use context::{Principal, RequestContext};
+pub use cursor::{decode_cursor, encode_cursor};
+pub use customers::NewCustomer;
+pub use error::{AuthFailure, Error};
+pub use org_units::{NewOrgUnit, OrgUnitPatch};
+pub use tenants::{NewTenant, TenantPatch};
+pub use users::{NewUser, SettingsPatch, UserPatch};

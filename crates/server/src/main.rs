@@ -1,1 +1,5 @@
-fn main() {}
+//! The `tessera` binary.
+
+fn main() -> std::process::ExitCode {
+    tessera_server::cli::run()
+}

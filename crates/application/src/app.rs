@@ -1,0 +1,128 @@
+//! The application object: holds the ports and offers every use case as a method (the use
+//! cases themselves live in one file per area).
+
+use crate::changes;
+use crate::context::RequestContext;
+use crate::error::{store_err, Error};
+use serde::Serialize;
+use std::sync::Arc;
+use tessera_domain::audit::{AuditDraft, Outcome};
+use tessera_domain::ports::{Clock, Journal, Random, SecretSealer, Store};
+use tessera_domain::tenant::{Tenant, TenantSlug};
+use tessera_domain::AuditEventId;
+
+/// The outside world, as ports.
+#[derive(Clone)]
+pub struct Ports {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub sealer: Arc<dyn SecretSealer>,
+}
+
+/// Tessera's use cases.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) ports: Ports,
+}
+
+impl App {
+    pub fn new(ports: Ports) -> Self {
+        Self { ports }
+    }
+
+    /// The current time at the precision every store keeps (microseconds), so that what a
+    /// write returns equals what a later read returns.
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
+        tessera_domain::audit::truncate_to_micros(self.ports.clock.now())
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.ports.store.as_ref()
+    }
+
+    pub fn sealer(&self) -> &dyn SecretSealer {
+        self.ports.sealer.as_ref()
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ready(&self) -> Result<(), Error> {
+        self.store().ping().await.map_err(store_err("database"))
+    }
+
+    /// Resolves a tenant by slug (any state).
+    pub(crate) async fn tenant(&self, slug: &str) -> Result<Tenant, Error> {
+        let slug = TenantSlug::parse_unreserved(slug).map_err(|_| Error::NotFound("tenant"))?;
+        self.store()
+            .tenant_by_slug(&slug)
+            .await
+            .map_err(store_err("tenant"))?
+            .ok_or(Error::NotFound("tenant"))
+    }
+
+    /// An audit draft for `tenant`, by the caller of `ctx`.
+    pub(crate) fn draft(
+        &self,
+        ctx: &RequestContext,
+        tenant: &Tenant,
+        action: &str,
+        subject: (&str, String),
+        changes: Vec<tessera_domain::audit::FieldChange>,
+    ) -> AuditDraft {
+        AuditDraft {
+            id: AuditEventId::from_uuid(self.ports.random.new_id()),
+            at: self.now(),
+            tenant_id: tenant.id,
+            actor: ctx.principal.actor(),
+            action: action.to_owned(),
+            subject_kind: Some(subject.0.to_owned()),
+            subject_id: Some(subject.1),
+            outcome: Outcome::Success,
+            origin: ctx.origin.clone(),
+            changes,
+        }
+    }
+
+    /// A journal with one event describing the change from `before` to `after`.
+    pub(crate) fn journal<T: Serialize>(
+        &self,
+        ctx: &RequestContext,
+        tenant: &Tenant,
+        action: &str,
+        subject: (&str, String),
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Journal {
+        let changes = changes::diff(before, after, tenant.settings.mask_pii_in_audit);
+        Journal::one(self.draft(ctx, tenant, action, subject, changes))
+    }
+
+    /// Records a refused request in the tenant's trail and returns the refusal.
+    pub(crate) async fn refused(&self, ctx: &RequestContext, tenant: &Tenant, action: &str, err: Error) -> Error {
+        if matches!(err, Error::Forbidden(_)) {
+            let mut draft = self.draft(ctx, tenant, action, ("tenant", tenant.id.to_string()), vec![]);
+            draft.outcome = Outcome::Failure;
+            // A failed audit of a refusal must not hide the refusal itself.
+            if let Err(e) = self.store().append(&Journal::one(draft)).await {
+                tracing::warn!(error = %e, action, "could not record a refused request in the audit trail");
+            }
+        }
+        err
+    }
+
+    /// Resolves the tenant of a tenant-scoped request and checks that the caller holds `scope`
+    /// on it; a refusal is recorded in the tenant's trail as `action` with outcome failure.
+    pub(crate) async fn authorize(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        scope: tessera_domain::api_key::Scope,
+        action: &str,
+    ) -> Result<Tenant, Error> {
+        let tenant = self.tenant(slug).await?;
+        match ctx.principal.require_on(&tenant, scope) {
+            Ok(()) => Ok(tenant),
+            Err(e) => Err(self.refused(ctx, &tenant, action, e).await),
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Builds the application from the configuration: store (SQLite by default, PostgreSQL when a
+//! `postgres://` URL is configured), migrations, master key, ports.
+
+use crate::system::SystemClock;
+use anyhow::{anyhow, Context};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_application::{App, Ports};
+use tessera_config::Settings;
+use tessera_crypto::{KeySource, MasterKey, MasterKeySealer, OsRandom};
+use tessera_domain::ports::{Store, StoreError};
+use tessera_store_postgres::{PostgresSettings, PostgresStore};
+use tessera_store_sqlite::SqliteStore;
+
+/// Which database the configuration points at.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite(PathBuf),
+    Postgres(PostgresSettings),
+}
+
+impl Backend {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let db = &settings.database;
+        match db.url.as_ref().map(|u| u.expose().to_owned()) {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Backend::Postgres(PostgresSettings {
+                    url,
+                    admin_url: db.admin_url.as_ref().map(|u| u.expose().to_owned()),
+                    app_role: db.app_role.clone(),
+                    max_connections: db.max_connections,
+                    connect_timeout: Duration::from_secs(db.connect_timeout_secs),
+                })
+            }
+            Some(url) => Backend::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"))),
+            None => Backend::Sqlite(settings.sqlite_path()),
+        }
+    }
+
+    /// A description for people (never contains a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Backend::Sqlite(path) => format!("SQLite at {}", path.display()),
+            Backend::Postgres(pg) => {
+                let safe = url_without_password(&pg.url);
+                format!("PostgreSQL at {safe}")
+            }
+        }
+    }
+}
+
+fn url_without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{user}@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn explain(e: StoreError, backend: &Backend) -> anyhow::Error {
+    match e {
+        StoreError::Unavailable(msg) => anyhow!("cannot reach the database ({}): {msg}", backend.describe()),
+        other => anyhow!("database error ({}): {other}", backend.describe()),
+    }
+}
+
+/// Applies the migrations of the configured backend.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let backend = Backend::from_settings(settings);
+    match &backend {
+        Backend::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+            }
+            let store = SqliteStore::open(path).map_err(|e| explain(e, &backend))?;
+            store.migrate().await.map_err(|e| explain(e, &backend))
+        }
+        Backend::Postgres(pg) => PostgresStore::migrate(pg).await.map_err(|e| explain(e, &backend)),
+    }
+}
+
+/// Opens the store (after migrating it).
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    migrate(settings).await?;
+    let backend = Backend::from_settings(settings);
+    let store: Arc<dyn Store> = match &backend {
+        Backend::Sqlite(path) => Arc::new(SqliteStore::open(path).map_err(|e| explain(e, &backend))?),
+        Backend::Postgres(pg) => Arc::new(PostgresStore::connect(pg).await.map_err(|e| explain(e, &backend))?),
+    };
+    Ok(store)
+}
+
+/// Loads the master key, generating one under the data directory on first start.
+fn master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
+    let configured = settings.security.master_key.as_ref().map(|k| k.expose());
+    let (key, source) = MasterKey::load_or_generate(configured, &settings.server.data_dir)?;
+    if let KeySource::Generated { path } = &source {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a new master key; back it up (secrets at rest cannot be read without it) and, on several nodes, configure the same security.master_key on each"
+        );
+        if matches!(Backend::from_settings(settings), Backend::Postgres(_)) {
+            tracing::warn!("a PostgreSQL deployment with a generated per-node master key: set TESSERA_SECURITY__MASTER_KEY(_FILE) on every node");
+        }
+    }
+    Ok(key)
+}
+
+/// The application, built from the configuration exactly as `tessera serve` builds it.
+pub async fn build(settings: &Settings) -> anyhow::Result<App> {
+    let store = open_store(settings).await?;
+    let key = master_key(settings)?;
+    let sealer = MasterKeySealer::new(&key)?;
+    Ok(App::new(Ports {
+        store,
+        clock: Arc::new(SystemClock),
+        random: Arc::new(OsRandom),
+        sealer: Arc::new(sealer),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_without_password;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(url_without_password("postgres://app:s3cret@db:5432/t"), "postgres://app@db:5432/t");
+        assert_eq!(url_without_password("postgres://db/t"), "postgres://db/t");
+    }
+}

@@ -1,0 +1,256 @@
+//! The audit trail: appending a journal to each tenant's hash chain inside the writer's
+//! transaction, and reading it back for listing and verification.
+
+use crate::codec::{
+    fetch_limit, from_json, into_page, invalid_cursor, page_limit, to_json, variant,
+};
+use crate::error::store_error;
+use crate::pool::{PostgresStore, commit, switch_tenant};
+use async_trait::async_trait;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use tessera_domain::audit::{Actor, ActorKind, AuditEvent, GENESIS_HASH, Origin, Outcome};
+use tessera_domain::paging::{Cursor, Page, SortOrder};
+use tessera_domain::ports::{AuditQuery, AuditStore, Journal, StoreError};
+use tessera_domain::{AuditEventId, TenantId};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const EVENT_COLUMNS: &str = "tenant_id, seq, id, at, actor_kind, actor_id, actor_tenant_id, \
+    action, subject_kind, subject_id, outcome, origin_ip, origin_user_agent, origin_request_id, \
+    changes, prev_hash, hash";
+
+/// A chain head locked by this transaction.
+struct Head {
+    tenant: TenantId,
+    seq: i64,
+    hash: String,
+}
+
+/// Appends every draft of `journal` to its tenant's chain, after the change it goes with.
+/// `current` is the tenant the transaction is set to; the setting is switched for drafts of
+/// other tenants (and left wherever the last one needed it). Each chain's head is locked
+/// (`FOR UPDATE`) once, so concurrent writers to one chain queue; seq has no gaps.
+pub(crate) async fn append_journal(
+    conn: &mut PgConnection,
+    journal: &Journal,
+    current: Option<TenantId>,
+) -> Result<(), StoreError> {
+    let mut current = current;
+    let mut heads: Vec<Head> = Vec::new();
+    for draft in &journal.events {
+        let tenant = draft.tenant_id;
+        if current != Some(tenant) {
+            switch_tenant(conn, tenant).await?;
+            current = Some(tenant);
+        }
+        let index = match heads.iter().position(|h| h.tenant == tenant) {
+            Some(index) => index,
+            None => {
+                heads.push(lock_head(conn, tenant).await?);
+                heads.len() - 1
+            }
+        };
+        let Some(head) = heads.get_mut(index) else {
+            return Err(StoreError::Unexpected("audit head lost".into()));
+        };
+        let event = AuditEvent::seal(draft.clone(), head.seq + 1, head.hash.clone());
+        insert_event(conn, &event).await?;
+        head.seq = event.seq;
+        head.hash = event.hash;
+    }
+    for head in heads {
+        if current != Some(head.tenant) {
+            switch_tenant(conn, head.tenant).await?;
+            current = Some(head.tenant);
+        }
+        sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1")
+            .bind(head.tenant.as_uuid())
+            .bind(head.seq)
+            .bind(&head.hash)
+            .execute(&mut *conn)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// Creates the chain's genesis head if it has none yet, then locks it.
+async fn lock_head(conn: &mut PgConnection, tenant: TenantId) -> Result<Head, StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) \
+         ON CONFLICT (tenant_id) DO NOTHING",
+    )
+    .bind(tenant.as_uuid())
+    .bind(GENESIS_HASH)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    let (seq, hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE tenant_id = $1 FOR UPDATE")
+            .bind(tenant.as_uuid())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(store_error)?;
+    Ok(Head { tenant, seq, hash })
+}
+
+async fn insert_event(conn: &mut PgConnection, event: &AuditEvent) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO audit_events ({EVENT_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    );
+    sqlx::query(&sql)
+        .bind(event.tenant_id.as_uuid())
+        .bind(event.seq)
+        .bind(event.id.as_uuid())
+        .bind(event.at)
+        .bind(event.actor.kind.as_str())
+        .bind(event.actor.id.as_deref())
+        .bind(event.actor.tenant_id.map(TenantId::into_uuid))
+        .bind(&event.action)
+        .bind(event.subject_kind.as_deref())
+        .bind(event.subject_id.as_deref())
+        .bind(event.outcome.as_str())
+        .bind(event.origin.ip.as_deref())
+        .bind(event.origin.user_agent.as_deref())
+        .bind(event.origin.request_id.as_deref())
+        .bind(to_json(&event.changes)?)
+        .bind(&event.prev_hash)
+        .bind(&event.hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    tenant_id: Uuid,
+    seq: i64,
+    id: Uuid,
+    at: OffsetDateTime,
+    actor_kind: String,
+    actor_id: Option<String>,
+    actor_tenant_id: Option<Uuid>,
+    action: String,
+    subject_kind: Option<String>,
+    subject_id: Option<String>,
+    outcome: String,
+    origin_ip: Option<String>,
+    origin_user_agent: Option<String>,
+    origin_request_id: Option<String>,
+    changes: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<AuditEvent, StoreError> {
+        Ok(AuditEvent {
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            seq: self.seq,
+            id: AuditEventId::from_uuid(self.id),
+            at: self.at,
+            actor: Actor {
+                kind: variant("actor kind", &self.actor_kind, ActorKind::parse)?,
+                id: self.actor_id,
+                tenant_id: self.actor_tenant_id.map(TenantId::from_uuid),
+            },
+            action: self.action,
+            subject_kind: self.subject_kind,
+            subject_id: self.subject_id,
+            outcome: variant("outcome", &self.outcome, Outcome::parse)?,
+            origin: Origin {
+                ip: self.origin_ip,
+                user_agent: self.origin_user_agent,
+                request_id: self.origin_request_id,
+            },
+            changes: from_json("audit changes", &self.changes)?,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
+}
+
+#[async_trait]
+impl AuditStore for PostgresStore {
+    async fn append(&self, journal: &Journal) -> Result<(), StoreError> {
+        let Some(first) = journal.events.first() else {
+            return Ok(());
+        };
+        let mut tx = self.tenant_tx(first.tenant_id).await?;
+        append_journal(&mut tx, journal, Some(first.tenant_id)).await?;
+        commit(tx).await
+    }
+
+    /// `since` is inclusive, `until` exclusive; the cursor key is the decimal `seq`.
+    async fn list_audit(
+        &self,
+        tenant: TenantId,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        let limit = page_limit(query.limit);
+        let mut sql =
+            QueryBuilder::<Postgres>::new(format!("SELECT {EVENT_COLUMNS} FROM audit_events"));
+        sql.push(" WHERE tenant_id = ")
+            .push_bind(tenant.into_uuid());
+        if let Some(action) = &query.action {
+            sql.push(" AND action = ").push_bind(action.clone());
+        }
+        if let Some(actor) = &query.actor_id {
+            sql.push(" AND actor_id = ").push_bind(actor.clone());
+        }
+        if let Some(subject) = &query.subject_id {
+            sql.push(" AND subject_id = ").push_bind(subject.clone());
+        }
+        if let Some(outcome) = query.outcome {
+            sql.push(" AND outcome = ").push_bind(outcome.as_str());
+        }
+        if let Some(since) = query.since {
+            sql.push(" AND at >= ").push_bind(since);
+        }
+        if let Some(until) = query.until {
+            sql.push(" AND at < ").push_bind(until);
+        }
+        let (cmp, dir) = match query.order {
+            SortOrder::Asc => (">", "ASC"),
+            SortOrder::Desc => ("<", "DESC"),
+        };
+        if let Some(after) = &query.after {
+            let seq: i64 = after.key.parse().map_err(invalid_cursor)?;
+            sql.push(format_args!(" AND seq {cmp} ")).push_bind(seq);
+        }
+        sql.push(format_args!(" ORDER BY seq {dir} LIMIT "))
+            .push_bind(fetch_limit(limit));
+
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows: Vec<EventRow> = sql
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        commit(tx).await?;
+        let events = rows
+            .into_iter()
+            .map(EventRow::into_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        into_page(events, limit, |e| {
+            Ok(Cursor {
+                key: e.seq.to_string(),
+                id: e.id.to_string(),
+            })
+        })
+    }
+
+    async fn audit_head(&self, tenant: TenantId) -> Result<Option<(i64, String)>, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE tenant_id = $1 AND seq > 0")
+                .bind(tenant.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        commit(tx).await?;
+        Ok(head)
+    }
+}

@@ -1,0 +1,112 @@
+//! Conversions between domain values and PostgreSQL columns that sqlx does not do by itself:
+//! JSON text, value objects, and the text form of list cursors.
+
+use crate::error::{corrupt, unexpected};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tessera_domain::paging::{Cursor, Page, page_size};
+use tessera_domain::ports::StoreError;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use uuid::Uuid;
+
+/// Cursor keys of timestamps: RFC 3339, UTC, exactly six fractional digits (the precision of
+/// `timestamptz`). Sorts lexicographically like the instants it encodes (years 0000-9999).
+const CURSOR_TIME: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+/// The cursor key of an instant.
+pub(crate) fn cursor_time(at: OffsetDateTime) -> Result<String, StoreError> {
+    at.to_offset(UtcOffset::UTC)
+        .format(CURSOR_TIME)
+        .map_err(|e| unexpected(format!("cannot format a cursor: {e}")))
+}
+
+/// Reads a cursor key written by [`cursor_time`].
+pub(crate) fn parse_cursor_time(key: &str) -> Result<OffsetDateTime, StoreError> {
+    PrimitiveDateTime::parse(key, CURSOR_TIME)
+        .map(PrimitiveDateTime::assume_utc)
+        .map_err(invalid_cursor)
+}
+
+pub(crate) fn invalid_cursor(error: impl std::fmt::Display) -> StoreError {
+    unexpected(format!("invalid list cursor: {error}"))
+}
+
+/// Parses a cursor id (a UUID).
+pub(crate) fn cursor_id(id: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(id).map_err(invalid_cursor)
+}
+
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| unexpected(format!("cannot encode JSON: {e}")))
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(what: &str, raw: &str) -> Result<T, StoreError> {
+    serde_json::from_str(raw).map_err(|e| corrupt(what, e))
+}
+
+/// A column that must parse back into a domain value object.
+pub(crate) fn parse<T, E: std::fmt::Display>(
+    what: &str,
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, StoreError> {
+    parse(raw).map_err(|e| corrupt(what, e))
+}
+
+/// A text column holding an enum's `as_str()` form.
+pub(crate) fn variant<T>(
+    what: &str,
+    raw: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    parse(raw).ok_or_else(|| corrupt(what, format!("unknown value `{raw}`")))
+}
+
+/// The page size for a requested limit (0 means the default), clamped to the maximum.
+pub(crate) fn page_limit(requested: u32) -> u32 {
+    page_size((requested != 0).then_some(requested))
+}
+
+/// How many rows to fetch for a page: one more than its size, to know whether more follow.
+pub(crate) fn fetch_limit(limit: u32) -> i64 {
+    i64::from(limit) + 1
+}
+
+/// Turns the rows fetched with [`fetch_limit`] into a page whose `next` points after its last
+/// item when more rows follow.
+pub(crate) fn into_page<T>(
+    mut items: Vec<T>,
+    limit: u32,
+    cursor: impl Fn(&T) -> Result<Cursor, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(cursor).transpose()?
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+/// A position in a list (`usize`) as a column value.
+pub(crate) fn position(index: usize) -> Result<i32, StoreError> {
+    i32::try_from(index).map_err(|_| unexpected("too many entries"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_times_round_trip() {
+        let a = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_000).unwrap();
+        let key = cursor_time(a).unwrap();
+        assert_eq!(key, "2023-11-14T22:13:20.123456Z");
+        assert_eq!(parse_cursor_time(&key).unwrap(), a);
+        assert!(parse_cursor_time("' OR 1=1 --").is_err());
+    }
+}
