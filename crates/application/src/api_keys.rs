@@ -7,15 +7,15 @@
 
 use crate::app::App;
 use crate::context::{Principal, RequestContext};
-use crate::error::{store_err, AuthFailure, Error};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::error::{AuthFailure, Error, store_err};
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use time::{Duration, OffsetDateTime};
 use tessera_domain::api_key::{ApiKey, KeyRejection, Scope};
 use tessera_domain::paging::{Cursor, Page};
 use tessera_domain::tenant::TenantState;
 use tessera_domain::{ApiKeyId, TenantId, ValidationError};
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 const PREFIX: &str = "tsk_";
@@ -61,10 +61,18 @@ fn parse_presented(raw: &str) -> Result<TenantId, AuthFailure> {
 
 impl App {
     /// Mints a key for `tenant` (no authorization check: callers check first).
-    pub(crate) fn mint_api_key(&self, tenant: TenantId, new: NewApiKey) -> Result<ApiKeyCreated, Error> {
+    pub(crate) fn mint_api_key(
+        &self,
+        tenant: TenantId,
+        new: NewApiKey,
+    ) -> Result<ApiKeyCreated, Error> {
         let name = crate::tenants::parse_display_name("name", &new.name)?;
         if new.scopes.is_empty() {
-            return Err(Error::invalid(ValidationError::new("scopes", "invalid_scope", "a key needs at least one scope")));
+            return Err(Error::invalid(ValidationError::new(
+                "scopes",
+                "invalid_scope",
+                "a key needs at least one scope",
+            )));
         }
         let now = self.now();
         let expires_at = new.expires_at.unwrap_or(now + DEFAULT_KEY_LIFETIME);
@@ -98,54 +106,132 @@ impl App {
         Ok(ApiKeyCreated { key, secret })
     }
 
-    pub async fn create_api_key(&self, ctx: &RequestContext, slug: &str, new: NewApiKey) -> Result<ApiKeyCreated, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::ApiKeysManage, "api_key.created").await?;
+    pub async fn create_api_key(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        new: NewApiKey,
+    ) -> Result<ApiKeyCreated, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::ApiKeysManage, "api_key.created")
+            .await?;
         // A key cannot hand out more than its creator holds.
-        if let Principal::ApiKey { scopes, .. } = &ctx.principal {
-            if let Some(s) = new.scopes.iter().find(|w| !scopes.iter().any(|h| h.grants(**w))) {
-                return Err(self.refused(ctx, &tenant, "api_key.created", Error::Forbidden(format!("cannot grant the scope `{s}`, which this key does not hold"))).await);
-            }
+        if let Principal::ApiKey { scopes, .. } = &ctx.principal
+            && let Some(s) = new
+                .scopes
+                .iter()
+                .find(|w| !scopes.iter().any(|h| h.grants(**w)))
+        {
+            let e = Error::Forbidden(format!(
+                "cannot grant the scope `{s}`, which this key does not hold"
+            ));
+            return Err(self.refused(ctx, &tenant, "api_key.created", e).await);
         }
-        if new.scopes.iter().any(|s| matches!(s, Scope::TenantsRead | Scope::TenantsWrite)) && !tenant.slug.is_system() {
-            return Err(Error::invalid(ValidationError::new("scopes", "invalid_scope", "tenants:* scopes exist only on keys of the operator tenant")));
+        if new
+            .scopes
+            .iter()
+            .any(|s| matches!(s, Scope::TenantsRead | Scope::TenantsWrite))
+            && !tenant.slug.is_system()
+        {
+            return Err(Error::invalid(ValidationError::new(
+                "scopes",
+                "invalid_scope",
+                "tenants:* scopes exist only on keys of the operator tenant",
+            )));
         }
         let created = self.mint_api_key(tenant.id, new)?;
-        let journal = self.journal(ctx, &tenant, "api_key.created", ("api_key", created.key.id.to_string()), None, Some(&created.key));
-        self.store().insert_api_key(&created.key, &journal).await.map_err(store_err("api key"))?;
+        let journal = self.journal(
+            ctx,
+            &tenant,
+            "api_key.created",
+            ("api_key", created.key.id.to_string()),
+            None,
+            Some(&created.key),
+        );
+        self.store()
+            .insert_api_key(&created.key, &journal)
+            .await
+            .map_err(store_err("api key"))?;
         Ok(created)
     }
 
-    pub async fn list_api_keys(&self, ctx: &RequestContext, slug: &str, after: Option<Cursor>, limit: u32) -> Result<Page<ApiKey>, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::ApiKeysManage, "api_key.listed").await?;
-        self.store().list_api_keys(tenant.id, after.as_ref(), limit).await.map_err(store_err("api key"))
+    pub async fn list_api_keys(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<ApiKey>, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::ApiKeysManage, "api_key.listed")
+            .await?;
+        self.store()
+            .list_api_keys(tenant.id, after.as_ref(), limit)
+            .await
+            .map_err(store_err("api key"))
     }
 
-    pub async fn revoke_api_key(&self, ctx: &RequestContext, slug: &str, id: ApiKeyId) -> Result<ApiKey, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::ApiKeysManage, "api_key.revoked").await?;
-        let before = self.store().api_key(tenant.id, id).await.map_err(store_err("api key"))?.ok_or(Error::NotFound("api key"))?;
+    pub async fn revoke_api_key(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: ApiKeyId,
+    ) -> Result<ApiKey, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::ApiKeysManage, "api_key.revoked")
+            .await?;
+        let before = self
+            .store()
+            .api_key(tenant.id, id)
+            .await
+            .map_err(store_err("api key"))?
+            .ok_or(Error::NotFound("api key"))?;
         let now = self.now();
         let mut after = before.clone();
         after.revoked_at = Some(now);
-        let journal = self.journal(ctx, &tenant, "api_key.revoked", ("api_key", id.to_string()), Some(&before), Some(&after));
-        self.store().revoke_api_key(tenant.id, id, now, &journal).await.map_err(store_err("api key"))?;
+        let journal = self.journal(
+            ctx,
+            &tenant,
+            "api_key.revoked",
+            ("api_key", id.to_string()),
+            Some(&before),
+            Some(&after),
+        );
+        self.store()
+            .revoke_api_key(tenant.id, id, now, &journal)
+            .await
+            .map_err(store_err("api key"))?;
         Ok(after)
     }
 
     /// Authenticates a presented bearer key.
     pub async fn authenticate_api_key(&self, presented: &str) -> Result<Principal, Error> {
         let tenant_id = parse_presented(presented).map_err(Error::Unauthenticated)?;
-        let tenant = self.store().tenant_by_id(tenant_id).await.map_err(store_err("tenant"))?
+        let tenant = self
+            .store()
+            .tenant_by_id(tenant_id)
+            .await
+            .map_err(store_err("tenant"))?
             .ok_or(Error::Unauthenticated(AuthFailure::Unknown))?;
-        let key = self.store().api_key_by_hash(tenant_id, &hash_secret(presented)).await.map_err(store_err("api key"))?
+        let key = self
+            .store()
+            .api_key_by_hash(tenant_id, &hash_secret(presented))
+            .await
+            .map_err(store_err("api key"))?
             .ok_or(Error::Unauthenticated(AuthFailure::Unknown))?;
         let now = self.now();
-        key.usable_at(now).map_err(|r| Error::Unauthenticated(match r {
-            KeyRejection::Expired => AuthFailure::Expired,
-            KeyRejection::Revoked => AuthFailure::Revoked,
-        }))?;
+        key.usable_at(now).map_err(|r| {
+            Error::Unauthenticated(match r {
+                KeyRejection::Expired => AuthFailure::Expired,
+                KeyRejection::Revoked => AuthFailure::Revoked,
+            })
+        })?;
         let operator = tenant.slug.is_system();
         if !operator && tenant.state == TenantState::Disabled {
-            return Err(Error::Forbidden(format!("the tenant `{}` is disabled", tenant.slug)));
+            return Err(Error::Forbidden(format!(
+                "the tenant `{}` is disabled",
+                tenant.slug
+            )));
         }
         if key.last_used_at.is_none_or(|t| now - t >= TOUCH_INTERVAL) {
             // Best effort: failing to record the use must not fail the request.
@@ -153,7 +239,12 @@ impl App {
                 tracing::warn!(error = %e, "could not record the last use of an API key");
             }
         }
-        Ok(Principal::ApiKey { id: key.id, tenant_id, operator, scopes: key.scopes })
+        Ok(Principal::ApiKey {
+            id: key.id,
+            tenant_id,
+            operator,
+            scopes: key.scopes,
+        })
     }
 }
 
@@ -166,7 +257,14 @@ mod tests {
         let tenant = Uuid::from_u128(1).simple().to_string();
         let good = format!("tsk_{tenant}_{}", "a".repeat(43));
         assert!(parse_presented(&good).is_ok());
-        for bad in ["", "tsk_", "Bearer x", &format!("tsk_{tenant}"), &format!("tsk_{}_{}", "z".repeat(32), "a".repeat(43)), &format!("tsk_{tenant}_{}", "a".repeat(42))] {
+        for bad in [
+            "",
+            "tsk_",
+            "Bearer x",
+            &format!("tsk_{tenant}"),
+            &format!("tsk_{}_{}", "z".repeat(32), "a".repeat(43)),
+            &format!("tsk_{tenant}_{}", "a".repeat(42)),
+        ] {
             assert_eq!(parse_presented(bad), Err(AuthFailure::Malformed), "{bad}");
         }
     }

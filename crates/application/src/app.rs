@@ -3,13 +3,13 @@
 
 use crate::changes;
 use crate::context::RequestContext;
-use crate::error::{store_err, Error};
+use crate::error::{Error, store_err};
 use serde::Serialize;
 use std::sync::Arc;
+use tessera_domain::AuditEventId;
 use tessera_domain::audit::{AuditDraft, Outcome};
 use tessera_domain::ports::{Clock, Journal, Random, SecretSealer, Store};
 use tessera_domain::tenant::{Tenant, TenantSlug};
-use tessera_domain::AuditEventId;
 
 /// The outside world, as ports.
 #[derive(Clone)]
@@ -98,9 +98,21 @@ impl App {
     }
 
     /// Records a refused request in the tenant's trail and returns the refusal.
-    pub(crate) async fn refused(&self, ctx: &RequestContext, tenant: &Tenant, action: &str, err: Error) -> Error {
+    pub(crate) async fn refused(
+        &self,
+        ctx: &RequestContext,
+        tenant: &Tenant,
+        action: &str,
+        err: Error,
+    ) -> Error {
         if matches!(err, Error::Forbidden(_)) {
-            let mut draft = self.draft(ctx, tenant, action, ("tenant", tenant.id.to_string()), vec![]);
+            let mut draft = self.draft(
+                ctx,
+                tenant,
+                action,
+                ("tenant", tenant.id.to_string()),
+                vec![],
+            );
             draft.outcome = Outcome::Failure;
             // A failed audit of a refusal must not hide the refusal itself.
             if let Err(e) = self.store().append(&Journal::one(draft)).await {

@@ -1,21 +1,23 @@
 //! First start: the operator tenant `system`, its first administrator, a one-time setup link
 //! and an admin API key that expires after 24 hours. Refuses to run twice.
 
-use crate::api_keys::{hash_secret, NewApiKey};
+use crate::api_keys::{NewApiKey, hash_secret};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::error::Error;
 use crate::users::NewUser;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use time::{Duration, OffsetDateTime};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tessera_domain::api_key::Scope;
 use tessera_domain::identifiers::{Email, Username};
 use tessera_domain::lifecycle::LifecycleState;
 use tessera_domain::ports::{BootstrapSet, Journal, SetupToken, StoreError};
-use tessera_domain::tenant::{Organization, Tenant, TenantSettings, TenantSlug, TenantState, SYSTEM_TENANT_SLUG};
+use tessera_domain::tenant::{
+    Organization, SYSTEM_TENANT_SLUG, Tenant, TenantSettings, TenantSlug, TenantState,
+};
 use tessera_domain::user::{EmailEntry, UserKind};
 use tessera_domain::{OrganizationId, SetupTokenId, TenantId, UserId};
+use time::{Duration, OffsetDateTime};
 
 /// How long the bootstrap key and setup link live.
 pub const BOOTSTRAP_LIFETIME: Duration = Duration::hours(24);
@@ -41,7 +43,11 @@ pub struct BootstrapOutput {
 }
 
 impl App {
-    pub async fn bootstrap(&self, ctx: &RequestContext, req: BootstrapRequest) -> Result<BootstrapOutput, Error> {
+    pub async fn bootstrap(
+        &self,
+        ctx: &RequestContext,
+        req: BootstrapRequest,
+    ) -> Result<BootstrapOutput, Error> {
         ctx.principal.require_platform(Scope::All)?;
         let now = self.now();
         let expires = now + BOOTSTRAP_LIFETIME;
@@ -66,14 +72,29 @@ impl App {
             UserKind::User,
             NewUser {
                 username: Some(req.admin_username.clone()),
-                emails: req.admin_email.into_iter().map(|address| EmailEntry { address, verified: false, primary: true }).collect(),
+                emails: req
+                    .admin_email
+                    .into_iter()
+                    .map(|address| EmailEntry {
+                        address,
+                        verified: false,
+                        primary: true,
+                    })
+                    .collect(),
                 // No credential yet: the setup link lets the administrator set one.
                 initial_state: Some(LifecycleState::Created),
                 ..NewUser::default()
             },
             None,
         )?;
-        let key = self.mint_api_key(tenant.id, NewApiKey { name: "bootstrap".to_owned(), scopes: vec![Scope::All], expires_at: Some(expires) })?;
+        let key = self.mint_api_key(
+            tenant.id,
+            NewApiKey {
+                name: "bootstrap".to_owned(),
+                scopes: vec![Scope::All],
+                expires_at: Some(expires),
+            },
+        )?;
         let token = URL_SAFE_NO_PAD.encode(self.ports.random.secret_bytes(32));
         let setup_token = SetupToken {
             id: SetupTokenId::from_uuid(self.ports.random.new_id()),
@@ -82,17 +103,59 @@ impl App {
             token_hash: hash_secret(&token),
             expires_at: expires,
         };
-        let mut journal = self.journal(ctx, &tenant, "tenant.created", ("tenant", tenant.id.to_string()), None, Some(&tenant));
-        journal.events.extend(self.journal(ctx, &tenant, "user.created", ("user", admin.id.to_string()), None, Some(&admin)).events);
-        journal.events.extend(self.journal(ctx, &tenant, "api_key.created", ("api_key", key.key.id.to_string()), None, Some(&key.key)).events);
-        let set = BootstrapSet { organization, tenant, admin, api_key: key.key, setup_token };
-        self.store().bootstrap(&set, &Journal { events: journal.events }).await.map_err(|e| match e {
-            StoreError::Duplicate { .. } => Error::Conflict {
-                code: "already_bootstrapped",
-                message: "Tessera is already bootstrapped: the operator tenant `system` exists".to_owned(),
-            },
-            other => Error::from_store(other, "tenant"),
-        })?;
+        let mut journal = self.journal(
+            ctx,
+            &tenant,
+            "tenant.created",
+            ("tenant", tenant.id.to_string()),
+            None,
+            Some(&tenant),
+        );
+        journal.events.extend(
+            self.journal(
+                ctx,
+                &tenant,
+                "user.created",
+                ("user", admin.id.to_string()),
+                None,
+                Some(&admin),
+            )
+            .events,
+        );
+        journal.events.extend(
+            self.journal(
+                ctx,
+                &tenant,
+                "api_key.created",
+                ("api_key", key.key.id.to_string()),
+                None,
+                Some(&key.key),
+            )
+            .events,
+        );
+        let set = BootstrapSet {
+            organization,
+            tenant,
+            admin,
+            api_key: key.key,
+            setup_token,
+        };
+        self.store()
+            .bootstrap(
+                &set,
+                &Journal {
+                    events: journal.events,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Duplicate { .. } => Error::Conflict {
+                    code: "already_bootstrapped",
+                    message: "Tessera is already bootstrapped: the operator tenant `system` exists"
+                        .to_owned(),
+                },
+                other => Error::from_store(other, "tenant"),
+            })?;
         Ok(BootstrapOutput {
             tenant_id: set.tenant.id,
             tenant: SYSTEM_TENANT_SLUG.to_owned(),
@@ -100,7 +163,10 @@ impl App {
             admin_username: req.admin_username.to_string(),
             api_key: key.secret,
             api_key_expires_at: expires,
-            setup_link: format!("{}/t/{SYSTEM_TENANT_SLUG}/setup?token={token}", req.public_url.trim_end_matches('/')),
+            setup_link: format!(
+                "{}/t/{SYSTEM_TENANT_SLUG}/setup?token={token}",
+                req.public_url.trim_end_matches('/')
+            ),
             setup_link_expires_at: expires,
         })
     }

@@ -10,8 +10,14 @@ const MASK: &str = "********";
 const SECRET_MARKERS: &[&str] = &["secret", "password", "token", "hash", "master_key"];
 /// Fields holding personal data, masked when the tenant sets `mask_pii_in_audit`.
 const PII_FIELDS: &[&str] = &[
-    "username", "emails", "phones", "profile.given_name", "profile.family_name",
-    "profile.birthday", "profile.picture", "custom_attributes",
+    "username",
+    "emails",
+    "phones",
+    "profile.given_name",
+    "profile.family_name",
+    "profile.birthday",
+    "profile.picture",
+    "custom_attributes",
 ];
 /// Bookkeeping fields that change on every write and say nothing.
 const IGNORED: &[&str] = &["version", "updated_at", "created_at"];
@@ -21,7 +27,11 @@ fn flatten(prefix: &str, value: Value, out: &mut Map<String, Value>) {
         // One level of nesting (profile.given_name) keeps records readable.
         Value::Object(map) if prefix.is_empty() || !prefix.contains('.') => {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 if matches!(v, Value::Object(_)) && !prefix.is_empty() {
                     out.insert(key, v);
                 } else {
@@ -48,13 +58,24 @@ fn mask(field: &str, value: Value, mask_pii: bool) -> Value {
         return value;
     }
     let secret = SECRET_MARKERS.iter().any(|m| field.contains(m));
-    let pii = mask_pii && PII_FIELDS.iter().any(|p| field == *p || field.starts_with(&format!("{p}.")));
-    if secret || pii { Value::String(MASK.to_owned()) } else { value }
+    let pii = mask_pii
+        && PII_FIELDS
+            .iter()
+            .any(|p| field == *p || field.starts_with(&format!("{p}.")));
+    if secret || pii {
+        Value::String(MASK.to_owned())
+    } else {
+        value
+    }
 }
 
 /// The fields that differ between `before` and `after` (either may be absent: creation,
 /// erasure).
-pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>, mask_pii: bool) -> Vec<FieldChange> {
+pub fn diff<T: Serialize>(
+    before: Option<&T>,
+    after: Option<&T>,
+    mask_pii: bool,
+) -> Vec<FieldChange> {
     let before = to_flat(before);
     let mut after = to_flat(after);
     let mut changes = Vec::new();
@@ -70,7 +91,11 @@ pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>, mask_pii: bool)
     }
     for (field, a) in after {
         if !a.is_null() && !IGNORED.contains(&field.as_str()) {
-            changes.push(FieldChange { before: Value::Null, after: mask(&field, a, mask_pii), field });
+            changes.push(FieldChange {
+                before: Value::Null,
+                after: mask(&field, a, mask_pii),
+                field,
+            });
         }
     }
     changes.sort_by(|x, y| x.field.cmp(&y.field));

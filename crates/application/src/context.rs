@@ -10,7 +10,12 @@ use tessera_domain::{ApiKeyId, TenantId};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Principal {
     /// An admin API key of a tenant. Keys of the operator tenant (`system`) act on every tenant.
-    ApiKey { id: ApiKeyId, tenant_id: TenantId, operator: bool, scopes: Vec<Scope> },
+    ApiKey {
+        id: ApiKeyId,
+        tenant_id: TenantId,
+        operator: bool,
+        scopes: Vec<Scope>,
+    },
     /// The command line on the server host (bootstrap, audit verify): trusted.
     Cli,
 }
@@ -37,7 +42,9 @@ impl Principal {
     /// Platform-level permission (tenant registry): operator keys only.
     pub fn require_platform(&self, wanted: Scope) -> Result<(), Error> {
         match self {
-            Self::ApiKey { operator: false, .. } => Err(Error::Forbidden(
+            Self::ApiKey {
+                operator: false, ..
+            } => Err(Error::Forbidden(
                 "only API keys of the operator tenant `system` manage tenants".to_owned(),
             )),
             _ if !self.has_scope(wanted) => Err(missing(wanted)),
@@ -48,13 +55,21 @@ impl Principal {
     /// Permission on one tenant's data: an operator key, or a key of that very tenant, holding
     /// the scope. A disabled tenant accepts only operator keys.
     pub fn require_on(&self, tenant: &Tenant, wanted: Scope) -> Result<(), Error> {
-        if let Self::ApiKey { tenant_id, operator, .. } = self {
+        if let Self::ApiKey {
+            tenant_id,
+            operator,
+            ..
+        } = self
+        {
             if !operator && *tenant_id != tenant.id {
                 // Same answer as a tenant that does not exist: do not reveal other tenants.
                 return Err(Error::NotFound("tenant"));
             }
             if !operator && tenant.state == tessera_domain::tenant::TenantState::Disabled {
-                return Err(Error::Forbidden(format!("the tenant `{}` is disabled", tenant.slug)));
+                return Err(Error::Forbidden(format!(
+                    "the tenant `{}` is disabled",
+                    tenant.slug
+                )));
             }
         }
         if !self.has_scope(wanted) {
@@ -77,6 +92,9 @@ pub struct RequestContext {
 
 impl RequestContext {
     pub fn cli() -> Self {
-        Self { principal: Principal::Cli, origin: Origin::default() }
+        Self {
+            principal: Principal::Cli,
+            origin: Origin::default(),
+        }
     }
 }

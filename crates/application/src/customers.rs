@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::error::{store_err, Error};
+use crate::error::{Error, store_err};
 use crate::users::NewUser;
 use tessera_domain::api_key::Scope;
 use tessera_domain::lifecycle::LifecycleState;
@@ -22,29 +22,64 @@ pub struct NewCustomer {
 }
 
 impl App {
-    pub async fn create_customer(&self, ctx: &RequestContext, slug: &str, new: NewCustomer) -> Result<User, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersWrite, "customer.created").await?;
+    pub async fn create_customer(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        new: NewCustomer,
+    ) -> Result<User, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersWrite, "customer.created")
+            .await?;
         if let Some(unit) = new.org_unit_id {
-            self.store().unit(tenant.id, unit).await.map_err(store_err("organization unit"))?
+            self.store()
+                .unit(tenant.id, unit)
+                .await
+                .map_err(store_err("organization unit"))?
                 .ok_or(Error::NotFound("organization unit"))?;
         }
         if new.details.initial_state.is_some() {
-            return Err(Error::invalid(ValidationError::new("state", "invalid_initial_state", "customers always start in state created")));
+            return Err(Error::invalid(ValidationError::new(
+                "state",
+                "invalid_initial_state",
+                "customers always start in state created",
+            )));
         }
         let mut details = new.details;
         details.initial_state = Some(LifecycleState::Created);
-        let customer = self.new_user_record(&tenant, UserKind::Customer, details, new.org_unit_id)?;
-        let journal = self.journal(ctx, &tenant, "customer.created", ("user", customer.id.to_string()), None, Some(&customer));
-        self.store().insert_user(&customer, &journal).await.map_err(store_err("customer"))?;
+        let customer =
+            self.new_user_record(&tenant, UserKind::Customer, details, new.org_unit_id)?;
+        let journal = self.journal(
+            ctx,
+            &tenant,
+            "customer.created",
+            ("user", customer.id.to_string()),
+            None,
+            Some(&customer),
+        );
+        self.store()
+            .insert_user(&customer, &journal)
+            .await
+            .map_err(store_err("customer"))?;
         Ok(customer)
     }
 
-    pub async fn list_customers(&self, ctx: &RequestContext, slug: &str, mut query: UserQuery) -> Result<Page<User>, Error> {
+    pub async fn list_customers(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        mut query: UserQuery,
+    ) -> Result<Page<User>, Error> {
         query.kind = Some(UserKind::Customer);
         self.list_users(ctx, slug, query).await
     }
 
-    pub async fn get_customer(&self, ctx: &RequestContext, slug: &str, id: UserId) -> Result<User, Error> {
+    pub async fn get_customer(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: UserId,
+    ) -> Result<User, Error> {
         let user = self.get_user(ctx, slug, id).await?;
         if user.kind != UserKind::Customer {
             return Err(Error::NotFound("customer"));
@@ -54,14 +89,27 @@ impl App {
 
     /// Turns a customer into a full user with the same id: active when an identifier is
     /// verified, unverified otherwise. The customer needs at least one identifier.
-    pub async fn promote_customer(&self, ctx: &RequestContext, slug: &str, id: UserId) -> Result<User, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersWrite, "customer.promoted").await?;
+    pub async fn promote_customer(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: UserId,
+    ) -> Result<User, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersWrite, "customer.promoted")
+            .await?;
         let before = self.load_user(&tenant, id).await?;
         if before.kind != UserKind::Customer {
-            return Err(Error::Conflict { code: "not_a_customer", message: "this record is already a full user".to_owned() });
+            return Err(Error::Conflict {
+                code: "not_a_customer",
+                message: "this record is already a full user".to_owned(),
+            });
         }
         if before.state == LifecycleState::Deleted {
-            return Err(Error::Conflict { code: "user_deleted", message: "the customer is deleted; restore it first".to_owned() });
+            return Err(Error::Conflict {
+                code: "user_deleted",
+                message: "the customer is deleted; restore it first".to_owned(),
+            });
         }
         if before.username.is_none() && before.emails.is_empty() && before.phones.is_empty() {
             return Err(Error::invalid(ValidationError::new(
@@ -73,8 +121,13 @@ impl App {
         let mut after = before.clone();
         after.kind = UserKind::User;
         if before.state == LifecycleState::Created {
-            after.state = if before.has_verified_identifier() { LifecycleState::Active } else { LifecycleState::Unverified };
+            after.state = if before.has_verified_identifier() {
+                LifecycleState::Active
+            } else {
+                LifecycleState::Unverified
+            };
         }
-        self.save_user(ctx, &tenant, &before, after, "customer.promoted").await
+        self.save_user(ctx, &tenant, &before, after, "customer.promoted")
+            .await
     }
 }

@@ -2,9 +2,9 @@
 //! protocol (REST: problem+json with a stable code); the cause of `Unexpected` goes to the log
 //! only.
 
+use tessera_domain::ValidationError;
 use tessera_domain::lifecycle::LifecycleState;
 use tessera_domain::ports::StoreError;
-use tessera_domain::ValidationError;
 
 /// Why a bearer credential was not accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,10 +38,17 @@ pub enum Error {
     NotFound(&'static str),
     /// A unique value is taken; nothing was written.
     #[error("{field} already exists")]
-    Duplicate { field: &'static str, value: Option<String> },
+    Duplicate {
+        field: &'static str,
+        value: Option<String>,
+    },
     /// The lifecycle state machine refuses the move.
     #[error("a user in state {from} cannot move to {to}")]
-    IllegalTransition { from: LifecycleState, to: LifecycleState, allowed: Vec<LifecycleState> },
+    IllegalTransition {
+        from: LifecycleState,
+        to: LifecycleState,
+        allowed: Vec<LifecycleState>,
+    },
     /// The request conflicts with the current state (already bootstrapped, changed meanwhile,
     /// still in use...). `code` is stable.
     #[error("{message}")]
@@ -71,7 +78,9 @@ impl Error {
             StoreError::NotFound => Self::NotFound(what),
             StoreError::Conflict => Self::Conflict {
                 code: "concurrent_update",
-                message: format!("the {what} was changed by another request; read it again and retry"),
+                message: format!(
+                    "the {what} was changed by another request; read it again and retry"
+                ),
             },
             StoreError::InUse => Self::Conflict {
                 code: "in_use",

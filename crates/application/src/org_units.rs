@@ -2,7 +2,7 @@
 
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::error::{store_err, Error};
+use crate::error::{Error, store_err};
 use crate::tenants::parse_display_name;
 use tessera_domain::api_key::Scope;
 use tessera_domain::org_unit::{Assignment, OrgUnit, UnitKind};
@@ -28,14 +28,26 @@ pub struct OrgUnitPatch {
 
 impl App {
     async fn load_unit(&self, tenant: &Tenant, id: OrgUnitId) -> Result<OrgUnit, Error> {
-        self.store().unit(tenant.id, id).await.map_err(store_err("organization unit"))?
+        self.store()
+            .unit(tenant.id, id)
+            .await
+            .map_err(store_err("organization unit"))?
             .ok_or(Error::NotFound("organization unit"))
     }
 
-    pub async fn create_org_unit(&self, ctx: &RequestContext, slug: &str, new: NewOrgUnit) -> Result<OrgUnit, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.created").await?;
+    pub async fn create_org_unit(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        new: NewOrgUnit,
+    ) -> Result<OrgUnit, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.created")
+            .await?;
         if let Some(parent) = new.parent_id {
-            self.load_unit(&tenant, parent).await.map_err(|_| parent_missing())?;
+            self.load_unit(&tenant, parent)
+                .await
+                .map_err(|_| parent_missing())?;
         }
         let now = self.now();
         let unit = OrgUnit {
@@ -48,26 +60,63 @@ impl App {
             updated_at: now,
             version: 1,
         };
-        let journal = self.journal(ctx, &tenant, "org_unit.created", ("org_unit", unit.id.to_string()), None, Some(&unit));
-        self.store().insert_unit(&unit, &journal).await.map_err(|e| match e {
-            tessera_domain::ports::StoreError::NotFound => parent_missing(),
-            other => Error::from_store(other, "organization unit"),
-        })?;
+        let journal = self.journal(
+            ctx,
+            &tenant,
+            "org_unit.created",
+            ("org_unit", unit.id.to_string()),
+            None,
+            Some(&unit),
+        );
+        self.store()
+            .insert_unit(&unit, &journal)
+            .await
+            .map_err(|e| match e {
+                tessera_domain::ports::StoreError::NotFound => parent_missing(),
+                other => Error::from_store(other, "organization unit"),
+            })?;
         Ok(unit)
     }
 
-    pub async fn get_org_unit(&self, ctx: &RequestContext, slug: &str, id: OrgUnitId) -> Result<OrgUnit, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::OrgUnitsRead, "org_unit.read").await?;
+    pub async fn get_org_unit(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: OrgUnitId,
+    ) -> Result<OrgUnit, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::OrgUnitsRead, "org_unit.read")
+            .await?;
         self.load_unit(&tenant, id).await
     }
 
-    pub async fn list_org_units(&self, ctx: &RequestContext, slug: &str, parent: Option<Option<OrgUnitId>>, after: Option<Cursor>, limit: u32) -> Result<Page<OrgUnit>, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::OrgUnitsRead, "org_unit.listed").await?;
-        self.store().list_units(tenant.id, parent, after.as_ref(), limit).await.map_err(store_err("organization unit"))
+    pub async fn list_org_units(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        parent: Option<Option<OrgUnitId>>,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<OrgUnit>, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::OrgUnitsRead, "org_unit.listed")
+            .await?;
+        self.store()
+            .list_units(tenant.id, parent, after.as_ref(), limit)
+            .await
+            .map_err(store_err("organization unit"))
     }
 
-    pub async fn update_org_unit(&self, ctx: &RequestContext, slug: &str, id: OrgUnitId, patch: OrgUnitPatch) -> Result<OrgUnit, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.updated").await?;
+    pub async fn update_org_unit(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: OrgUnitId,
+        patch: OrgUnitPatch,
+    ) -> Result<OrgUnit, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.updated")
+            .await?;
         let before = self.load_unit(&tenant, id).await?;
         let mut after = before.clone();
         if let Some(name) = patch.name {
@@ -78,11 +127,21 @@ impl App {
         }
         if let Some(parent) = patch.parent_id {
             if let Some(p) = parent {
-                self.load_unit(&tenant, p).await.map_err(|_| parent_missing())?;
+                self.load_unit(&tenant, p)
+                    .await
+                    .map_err(|_| parent_missing())?;
                 // A unit cannot move under itself or one of its descendants.
-                let subtree = self.store().subtree(tenant.id, id).await.map_err(store_err("organization unit"))?;
+                let subtree = self
+                    .store()
+                    .subtree(tenant.id, id)
+                    .await
+                    .map_err(store_err("organization unit"))?;
                 if subtree.contains(&p) {
-                    return Err(Error::Conflict { code: "cycle", message: "a unit cannot be moved under itself or one of its descendants".to_owned() });
+                    return Err(Error::Conflict {
+                        code: "cycle",
+                        message: "a unit cannot be moved under itself or one of its descendants"
+                            .to_owned(),
+                    });
                 }
             }
             after.parent_id = parent;
@@ -92,15 +151,39 @@ impl App {
         }
         after.updated_at = self.now();
         after.version = before.version + 1;
-        let journal = self.journal(ctx, &tenant, "org_unit.updated", ("org_unit", id.to_string()), Some(&before), Some(&after));
-        self.store().update_unit(&after, before.version, &journal).await.map_err(store_err("organization unit"))?;
+        let journal = self.journal(
+            ctx,
+            &tenant,
+            "org_unit.updated",
+            ("org_unit", id.to_string()),
+            Some(&before),
+            Some(&after),
+        );
+        self.store()
+            .update_unit(&after, before.version, &journal)
+            .await
+            .map_err(store_err("organization unit"))?;
         Ok(after)
     }
 
-    pub async fn delete_org_unit(&self, ctx: &RequestContext, slug: &str, id: OrgUnitId) -> Result<(), Error> {
-        let tenant = self.authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.deleted").await?;
+    pub async fn delete_org_unit(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: OrgUnitId,
+    ) -> Result<(), Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.deleted")
+            .await?;
         let before = self.load_unit(&tenant, id).await?;
-        let journal = self.journal(ctx, &tenant, "org_unit.deleted", ("org_unit", id.to_string()), Some(&before), None);
+        let journal = self.journal(
+            ctx,
+            &tenant,
+            "org_unit.deleted",
+            ("org_unit", id.to_string()),
+            Some(&before),
+            None,
+        );
         self.store().delete_unit(tenant.id, id, &journal).await.map_err(|e| match e {
             tessera_domain::ports::StoreError::InUse => Error::Conflict {
                 code: "in_use",
@@ -111,39 +194,130 @@ impl App {
     }
 
     /// Assigns an employee (a full user, not a customer) to a unit.
-    pub async fn assign_employee(&self, ctx: &RequestContext, slug: &str, unit: OrgUnitId, user: UserId) -> Result<Assignment, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.employee_assigned").await?;
+    pub async fn assign_employee(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        unit: OrgUnitId,
+        user: UserId,
+    ) -> Result<Assignment, Error> {
+        let tenant = self
+            .authorize(
+                ctx,
+                slug,
+                Scope::OrgUnitsWrite,
+                "org_unit.employee_assigned",
+            )
+            .await?;
         self.load_unit(&tenant, unit).await?;
         let employee = self.load_user(&tenant, user).await?;
         if employee.kind != UserKind::User {
-            return Err(Error::invalid(ValidationError::new("user_id", "not_an_employee", "customers cannot be assigned as employees; promote them first")));
+            return Err(Error::invalid(ValidationError::new(
+                "user_id",
+                "not_an_employee",
+                "customers cannot be assigned as employees; promote them first",
+            )));
         }
-        let assignment = Assignment { tenant_id: tenant.id, unit_id: unit, user_id: user, created_at: self.now() };
-        let journal = self.journal(ctx, &tenant, "org_unit.employee_assigned", ("user", user.to_string()), None, Some(&assignment));
-        self.store().assign(&assignment, &journal).await.map_err(store_err("assignment"))?;
+        let assignment = Assignment {
+            tenant_id: tenant.id,
+            unit_id: unit,
+            user_id: user,
+            created_at: self.now(),
+        };
+        let journal = self.journal(
+            ctx,
+            &tenant,
+            "org_unit.employee_assigned",
+            ("user", user.to_string()),
+            None,
+            Some(&assignment),
+        );
+        self.store()
+            .assign(&assignment, &journal)
+            .await
+            .map_err(store_err("assignment"))?;
         Ok(assignment)
     }
 
-    pub async fn unassign_employee(&self, ctx: &RequestContext, slug: &str, unit: OrgUnitId, user: UserId) -> Result<(), Error> {
-        let tenant = self.authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.employee_unassigned").await?;
-        let before = Assignment { tenant_id: tenant.id, unit_id: unit, user_id: user, created_at: self.now() };
-        let journal = self.journal(ctx, &tenant, "org_unit.employee_unassigned", ("user", user.to_string()), Some(&before), None);
-        self.store().unassign(tenant.id, unit, user, &journal).await.map_err(store_err("assignment"))
+    pub async fn unassign_employee(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        unit: OrgUnitId,
+        user: UserId,
+    ) -> Result<(), Error> {
+        let tenant = self
+            .authorize(
+                ctx,
+                slug,
+                Scope::OrgUnitsWrite,
+                "org_unit.employee_unassigned",
+            )
+            .await?;
+        let before = Assignment {
+            tenant_id: tenant.id,
+            unit_id: unit,
+            user_id: user,
+            created_at: self.now(),
+        };
+        let journal = self.journal(
+            ctx,
+            &tenant,
+            "org_unit.employee_unassigned",
+            ("user", user.to_string()),
+            Some(&before),
+            None,
+        );
+        self.store()
+            .unassign(tenant.id, unit, user, &journal)
+            .await
+            .map_err(store_err("assignment"))
     }
 
-    pub async fn list_unit_employees(&self, ctx: &RequestContext, slug: &str, unit: OrgUnitId, after: Option<Cursor>, limit: u32) -> Result<Page<Assignment>, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::OrgUnitsRead, "org_unit.employees_listed").await?;
+    pub async fn list_unit_employees(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        unit: OrgUnitId,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<Assignment>, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::OrgUnitsRead, "org_unit.employees_listed")
+            .await?;
         self.load_unit(&tenant, unit).await?;
-        self.store().unit_assignments(tenant.id, unit, after.as_ref(), limit).await.map_err(store_err("assignment"))
+        self.store()
+            .unit_assignments(tenant.id, unit, after.as_ref(), limit)
+            .await
+            .map_err(store_err("assignment"))
     }
 
-    pub async fn list_user_units(&self, ctx: &RequestContext, slug: &str, user: UserId) -> Result<Vec<Assignment>, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::OrgUnitsRead, "org_unit.assignments_listed").await?;
+    pub async fn list_user_units(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        user: UserId,
+    ) -> Result<Vec<Assignment>, Error> {
+        let tenant = self
+            .authorize(
+                ctx,
+                slug,
+                Scope::OrgUnitsRead,
+                "org_unit.assignments_listed",
+            )
+            .await?;
         self.load_user(&tenant, user).await?;
-        self.store().user_assignments(tenant.id, user).await.map_err(store_err("assignment"))
+        self.store()
+            .user_assignments(tenant.id, user)
+            .await
+            .map_err(store_err("assignment"))
     }
 }
 
 fn parent_missing() -> Error {
-    Error::invalid(ValidationError::new("parent_id", "unknown_parent", "the parent unit does not exist in this tenant"))
+    Error::invalid(ValidationError::new(
+        "parent_id",
+        "unknown_parent",
+        "the parent unit does not exist in this tenant",
+    ))
 }

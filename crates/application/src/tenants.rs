@@ -2,12 +2,12 @@
 
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::error::{store_err, Error};
+use crate::error::{Error, store_err};
 use tessera_domain::api_key::Scope;
 use tessera_domain::paging::{Cursor, Page};
 use tessera_domain::ports::Journal;
 use tessera_domain::tenant::{
-    Organization, Tenant, TenantSettings, TenantSlug, TenantState, SYSTEM_TENANT_SLUG,
+    Organization, SYSTEM_TENANT_SLUG, Tenant, TenantSettings, TenantSlug, TenantState,
 };
 use tessera_domain::{OrganizationId, TenantId, ValidationError};
 
@@ -32,7 +32,11 @@ pub struct TenantPatch {
 pub(crate) fn parse_display_name(field: &str, raw: &str) -> Result<String, ValidationError> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(ValidationError::new(field, "invalid_name", "a name has 1 to 200 printable characters"));
+        return Err(ValidationError::new(
+            field,
+            "invalid_name",
+            "a name has 1 to 200 printable characters",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -52,14 +56,21 @@ pub(crate) fn check_settings(settings: &TenantSettings) -> Result<(), Error> {
 }
 
 impl App {
-    pub async fn create_tenant(&self, ctx: &RequestContext, new: NewTenant) -> Result<Tenant, Error> {
+    pub async fn create_tenant(
+        &self,
+        ctx: &RequestContext,
+        new: NewTenant,
+    ) -> Result<Tenant, Error> {
         ctx.principal.require_platform(Scope::TenantsWrite)?;
         let display_name = parse_display_name("display_name", &new.display_name)?;
         check_settings(&new.settings)?;
         let now = self.now();
         let (new_org, organization_id) = match new.organization_id {
             Some(id) => {
-                self.store().organization(id).await.map_err(store_err("organization"))?
+                self.store()
+                    .organization(id)
+                    .await
+                    .map_err(store_err("organization"))?
                     .ok_or(Error::NotFound("organization"))?;
                 (None, id)
             }
@@ -88,29 +99,57 @@ impl App {
         let subject = ("tenant", tenant.id.to_string());
         // The event opens the new tenant's own chain, and is recorded in the chain of the
         // operator tenant whose key created it.
-        let mut journal = self.journal(ctx, &tenant, "tenant.created", subject.clone(), None, Some(&tenant));
+        let mut journal = self.journal(
+            ctx,
+            &tenant,
+            "tenant.created",
+            subject.clone(),
+            None,
+            Some(&tenant),
+        );
         if let Some(system) = self.operator_tenant().await? {
-            journal.events.extend(self.journal(ctx, &system, "tenant.created", subject, None, Some(&tenant)).events);
+            journal.events.extend(
+                self.journal(ctx, &system, "tenant.created", subject, None, Some(&tenant))
+                    .events,
+            );
         }
-        self.store().create_tenant(new_org.as_ref(), &tenant, &journal).await.map_err(store_err("organization"))?;
+        self.store()
+            .create_tenant(new_org.as_ref(), &tenant, &journal)
+            .await
+            .map_err(store_err("organization"))?;
         Ok(tenant)
     }
 
     async fn operator_tenant(&self) -> Result<Option<Tenant>, Error> {
         let slug = TenantSlug::parse_unreserved(SYSTEM_TENANT_SLUG)?;
-        self.store().tenant_by_slug(&slug).await.map_err(store_err("tenant"))
+        self.store()
+            .tenant_by_slug(&slug)
+            .await
+            .map_err(store_err("tenant"))
     }
 
-    pub async fn list_tenants(&self, ctx: &RequestContext, after: Option<Cursor>, limit: u32) -> Result<Page<Tenant>, Error> {
+    pub async fn list_tenants(
+        &self,
+        ctx: &RequestContext,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<Tenant>, Error> {
         ctx.principal.require_platform(Scope::TenantsRead)?;
-        self.store().list_tenants(after.as_ref(), limit).await.map_err(store_err("tenant"))
+        self.store()
+            .list_tenants(after.as_ref(), limit)
+            .await
+            .map_err(store_err("tenant"))
     }
 
     /// A tenant, for operator keys or keys of that very tenant.
     pub async fn get_tenant(&self, ctx: &RequestContext, slug: &str) -> Result<Tenant, Error> {
         let tenant = self.tenant(slug).await?;
         match &ctx.principal {
-            crate::Principal::ApiKey { operator: false, tenant_id, .. } if *tenant_id == tenant.id => Ok(tenant),
+            crate::Principal::ApiKey {
+                operator: false,
+                tenant_id,
+                ..
+            } if *tenant_id == tenant.id => Ok(tenant),
             _ => {
                 ctx.principal.require_platform(Scope::TenantsRead)?;
                 Ok(tenant)
@@ -118,7 +157,12 @@ impl App {
         }
     }
 
-    pub async fn update_tenant(&self, ctx: &RequestContext, slug: &str, patch: TenantPatch) -> Result<Tenant, Error> {
+    pub async fn update_tenant(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        patch: TenantPatch,
+    ) -> Result<Tenant, Error> {
         ctx.principal.require_platform(Scope::TenantsWrite)?;
         let before = self.tenant(slug).await?;
         let mut after = before.clone();
@@ -133,11 +177,19 @@ impl App {
     }
 
     /// Disables or re-enables a tenant. The operator tenant cannot be disabled.
-    pub async fn set_tenant_state(&self, ctx: &RequestContext, slug: &str, state: TenantState) -> Result<Tenant, Error> {
+    pub async fn set_tenant_state(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        state: TenantState,
+    ) -> Result<Tenant, Error> {
         ctx.principal.require_platform(Scope::TenantsWrite)?;
         let before = self.tenant(slug).await?;
         if before.slug.is_system() && state == TenantState::Disabled {
-            return Err(Error::Conflict { code: "operator_tenant", message: "the operator tenant `system` cannot be disabled".to_owned() });
+            return Err(Error::Conflict {
+                code: "operator_tenant",
+                message: "the operator tenant `system` cannot be disabled".to_owned(),
+            });
         }
         if before.state == state {
             return Ok(before);
@@ -151,11 +203,27 @@ impl App {
         self.save_tenant(ctx, before, after, action).await
     }
 
-    async fn save_tenant(&self, ctx: &RequestContext, before: Tenant, mut after: Tenant, action: &str) -> Result<Tenant, Error> {
+    async fn save_tenant(
+        &self,
+        ctx: &RequestContext,
+        before: Tenant,
+        mut after: Tenant,
+        action: &str,
+    ) -> Result<Tenant, Error> {
         after.updated_at = self.now();
         after.version = before.version + 1;
-        let journal: Journal = self.journal(ctx, &after, action, ("tenant", after.id.to_string()), Some(&before), Some(&after));
-        self.store().update_tenant(&after, before.version, &journal).await.map_err(store_err("tenant"))?;
+        let journal: Journal = self.journal(
+            ctx,
+            &after,
+            action,
+            ("tenant", after.id.to_string()),
+            Some(&before),
+            Some(&after),
+        );
+        self.store()
+            .update_tenant(&after, before.version, &journal)
+            .await
+            .map_err(store_err("tenant"))?;
         Ok(after)
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::error::{store_err, Error};
+use crate::error::{Error, store_err};
 use serde_json::{Map, Value};
 use tessera_domain::api_key::Scope;
 use tessera_domain::identifiers::Username;
@@ -13,7 +13,9 @@ use tessera_domain::ports::UserQuery;
 use tessera_domain::profile::{Locale, PictureUrl, Profile, ZoneInfo};
 use tessera_domain::settings::UserSettings;
 use tessera_domain::tenant::Tenant;
-use tessera_domain::user::{validate_emails, validate_phones, EmailEntry, PhoneEntry, User, UserKind};
+use tessera_domain::user::{
+    EmailEntry, PhoneEntry, User, UserKind, validate_emails, validate_phones,
+};
 use tessera_domain::{OrgUnitId, UserId, ValidationError};
 use time::Date;
 
@@ -58,24 +60,42 @@ const INITIAL_STATES: [LifecycleState; 4] = [
 ];
 
 /// Validates custom attributes against the tenant's JSON Schema, when it has one.
-pub(crate) fn check_custom_attributes(tenant: &Tenant, attrs: &Map<String, Value>) -> Result<(), Error> {
-    let Some(schema) = &tenant.settings.custom_attributes_schema else { return Ok(()) };
-    let validator = jsonschema::validator_for(schema).map_err(|e| Error::Unexpected(anyhow::anyhow!("stored schema does not compile: {e}")))?;
+pub(crate) fn check_custom_attributes(
+    tenant: &Tenant,
+    attrs: &Map<String, Value>,
+) -> Result<(), Error> {
+    let Some(schema) = &tenant.settings.custom_attributes_schema else {
+        return Ok(());
+    };
+    let validator = jsonschema::validator_for(schema)
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("stored schema does not compile: {e}")))?;
     let instance = Value::Object(attrs.clone());
     let errors: Vec<ValidationError> = validator
         .iter_errors(&instance)
         .map(|e| {
             let path = e.instance_path.to_string();
-            ValidationError::new(format!("custom_attributes{}", path.replace('/', ".")), "schema_violation", e.to_string())
+            ValidationError::new(
+                format!("custom_attributes{}", path.replace('/', ".")),
+                "schema_violation",
+                e.to_string(),
+            )
         })
         .collect();
-    if errors.is_empty() { Ok(()) } else { Err(Error::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
 }
 
 fn check_identifiers(user: &mut User) -> Result<(), Error> {
     validate_emails(&mut user.emails)?;
     validate_phones(&mut user.phones)?;
-    if user.kind == UserKind::User && user.username.is_none() && user.emails.is_empty() && user.phones.is_empty() {
+    if user.kind == UserKind::User
+        && user.username.is_none()
+        && user.emails.is_empty()
+        && user.phones.is_empty()
+    {
         return Err(Error::invalid(ValidationError::new(
             "username",
             "identifier_required",
@@ -87,7 +107,13 @@ fn check_identifiers(user: &mut User) -> Result<(), Error> {
 
 impl App {
     /// Builds a new user record of `kind` with the tenant's default settings.
-    pub(crate) fn new_user_record(&self, tenant: &Tenant, kind: UserKind, new: NewUser, org_unit_id: Option<OrgUnitId>) -> Result<User, Error> {
+    pub(crate) fn new_user_record(
+        &self,
+        tenant: &Tenant,
+        kind: UserKind,
+        new: NewUser,
+        org_unit_id: Option<OrgUnitId>,
+    ) -> Result<User, Error> {
         let now = self.now();
         let mut user = User {
             id: UserId::from_uuid(self.ports.random.new_id()),
@@ -114,8 +140,10 @@ impl App {
                 return Err(Error::invalid(ValidationError::new(
                     "state",
                     "invalid_initial_state",
-                    format!("a new user cannot start in state {s}; use created, unverified, active or password_reset_required"),
-                )))
+                    format!(
+                        "a new user cannot start in state {s}; use created, unverified, active or password_reset_required"
+                    ),
+                )));
             }
             None if user.has_verified_identifier() => LifecycleState::Active,
             None => LifecycleState::Unverified,
@@ -123,34 +151,89 @@ impl App {
         Ok(user)
     }
 
-    pub async fn create_user(&self, ctx: &RequestContext, slug: &str, new: NewUser) -> Result<User, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersWrite, "user.created").await?;
+    pub async fn create_user(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        new: NewUser,
+    ) -> Result<User, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersWrite, "user.created")
+            .await?;
         let user = self.new_user_record(&tenant, UserKind::User, new, None)?;
-        let journal = self.journal(ctx, &tenant, "user.created", ("user", user.id.to_string()), None, Some(&user));
-        self.store().insert_user(&user, &journal).await.map_err(store_err("user"))?;
+        let journal = self.journal(
+            ctx,
+            &tenant,
+            "user.created",
+            ("user", user.id.to_string()),
+            None,
+            Some(&user),
+        );
+        self.store()
+            .insert_user(&user, &journal)
+            .await
+            .map_err(store_err("user"))?;
         Ok(user)
     }
 
     pub(crate) async fn load_user(&self, tenant: &Tenant, id: UserId) -> Result<User, Error> {
-        self.store().user(tenant.id, id).await.map_err(store_err("user"))?.ok_or(Error::NotFound("user"))
+        self.store()
+            .user(tenant.id, id)
+            .await
+            .map_err(store_err("user"))?
+            .ok_or(Error::NotFound("user"))
     }
 
-    pub async fn get_user(&self, ctx: &RequestContext, slug: &str, id: UserId) -> Result<User, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersRead, "user.read").await?;
+    pub async fn get_user(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: UserId,
+    ) -> Result<User, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersRead, "user.read")
+            .await?;
         self.load_user(&tenant, id).await
     }
 
-    pub async fn list_users(&self, ctx: &RequestContext, slug: &str, query: UserQuery) -> Result<Page<User>, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersRead, "user.listed").await?;
-        self.store().list_users(tenant.id, &query).await.map_err(store_err("user"))
+    pub async fn list_users(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        query: UserQuery,
+    ) -> Result<Page<User>, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersRead, "user.listed")
+            .await?;
+        self.store()
+            .list_users(tenant.id, &query)
+            .await
+            .map_err(store_err("user"))
     }
 
     /// Writes `after` over `before` with its audit event.
-    pub(crate) async fn save_user(&self, ctx: &RequestContext, tenant: &Tenant, before: &User, mut after: User, action: &str) -> Result<User, Error> {
+    pub(crate) async fn save_user(
+        &self,
+        ctx: &RequestContext,
+        tenant: &Tenant,
+        before: &User,
+        mut after: User,
+        action: &str,
+    ) -> Result<User, Error> {
         after.updated_at = self.now();
         after.version = before.version + 1;
-        let journal = self.journal(ctx, tenant, action, ("user", after.id.to_string()), Some(before), Some(&after));
-        self.store().update_user(&after, before.version, &journal).await.map_err(store_err("user"))?;
+        let journal = self.journal(
+            ctx,
+            tenant,
+            action,
+            ("user", after.id.to_string()),
+            Some(before),
+            Some(&after),
+        );
+        self.store()
+            .update_user(&after, before.version, &journal)
+            .await
+            .map_err(store_err("user"))?;
         Ok(after)
     }
 
@@ -174,21 +257,48 @@ impl App {
         Ok(())
     }
 
-    pub async fn update_user(&self, ctx: &RequestContext, slug: &str, id: UserId, patch: UserPatch, if_match: Option<i64>) -> Result<User, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersWrite, "user.updated").await?;
+    pub async fn update_user(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: UserId,
+        patch: UserPatch,
+        if_match: Option<i64>,
+    ) -> Result<User, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersWrite, "user.updated")
+            .await?;
         let before = self.load_user(&tenant, id).await?;
         Self::check_version(&before, if_match)?;
         Self::refuse_if_deleted(&before)?;
         let mut after = before.clone();
-        if let Some(v) = patch.username { after.username = v; }
-        if let Some(v) = patch.emails { after.emails = v; }
-        if let Some(v) = patch.phones { after.phones = v; }
-        if let Some(v) = patch.given_name { after.profile.given_name = v; }
-        if let Some(v) = patch.family_name { after.profile.family_name = v; }
-        if let Some(v) = patch.birthday { after.profile.birthday = v; }
-        if let Some(v) = patch.locale { after.profile.locale = v; }
-        if let Some(v) = patch.zoneinfo { after.profile.zoneinfo = v; }
-        if let Some(v) = patch.picture { after.profile.picture = v; }
+        if let Some(v) = patch.username {
+            after.username = v;
+        }
+        if let Some(v) = patch.emails {
+            after.emails = v;
+        }
+        if let Some(v) = patch.phones {
+            after.phones = v;
+        }
+        if let Some(v) = patch.given_name {
+            after.profile.given_name = v;
+        }
+        if let Some(v) = patch.family_name {
+            after.profile.family_name = v;
+        }
+        if let Some(v) = patch.birthday {
+            after.profile.birthday = v;
+        }
+        if let Some(v) = patch.locale {
+            after.profile.locale = v;
+        }
+        if let Some(v) = patch.zoneinfo {
+            after.profile.zoneinfo = v;
+        }
+        if let Some(v) = patch.picture {
+            after.profile.picture = v;
+        }
         if let Some(v) = patch.custom_attributes {
             check_custom_attributes(&tenant, &v)?;
             after.custom_attributes = v;
@@ -197,18 +307,30 @@ impl App {
         if after == before {
             return Ok(before);
         }
-        self.save_user(ctx, &tenant, &before, after, "user.updated").await
+        self.save_user(ctx, &tenant, &before, after, "user.updated")
+            .await
     }
 
     /// Moves a user to another lifecycle state (409 with the allowed moves when illegal).
-    pub async fn transition_user(&self, ctx: &RequestContext, slug: &str, id: UserId, to: LifecycleState) -> Result<User, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersWrite, "user.state_changed").await?;
+    pub async fn transition_user(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: UserId,
+        to: LifecycleState,
+    ) -> Result<User, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersWrite, "user.state_changed")
+            .await?;
         let before = self.load_user(&tenant, id).await?;
-        let state = before.state.transition(to).map_err(|e| Error::IllegalTransition {
-            from: e.from,
-            to: e.to,
-            allowed: e.from.allowed_transitions().to_vec(),
-        })?;
+        let state = before
+            .state
+            .transition(to)
+            .map_err(|e| Error::IllegalTransition {
+                from: e.from,
+                to: e.to,
+                allowed: e.from.allowed_transitions().to_vec(),
+            })?;
         let mut after = before.clone();
         after.state = state;
         let action = if state == LifecycleState::Deleted {
@@ -221,45 +343,88 @@ impl App {
     }
 
     /// Brings a soft-deleted user back to the state they had before deletion.
-    pub async fn restore_user(&self, ctx: &RequestContext, slug: &str, id: UserId) -> Result<User, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersWrite, "user.restored").await?;
+    pub async fn restore_user(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: UserId,
+    ) -> Result<User, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersWrite, "user.restored")
+            .await?;
         let before = self.load_user(&tenant, id).await?;
         if before.state != LifecycleState::Deleted {
             return Err(Error::Conflict {
                 code: "not_deleted",
-                message: format!("only deleted users are restored; this user is {}", before.state),
+                message: format!(
+                    "only deleted users are restored; this user is {}",
+                    before.state
+                ),
             });
         }
         let mut after = before.clone();
-        after.state = before.state_before_delete.unwrap_or(LifecycleState::Deactivated);
+        after.state = before
+            .state_before_delete
+            .unwrap_or(LifecycleState::Deactivated);
         after.state_before_delete = None;
-        self.save_user(ctx, &tenant, &before, after, "user.restored").await
+        self.save_user(ctx, &tenant, &before, after, "user.restored")
+            .await
     }
 
     /// Purges a soft-deleted user for good (identifiers are freed). The audit trail keeps the
     /// events, with the user's id only.
-    pub async fn erase_user(&self, ctx: &RequestContext, slug: &str, id: UserId) -> Result<(), Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersWrite, "user.erased").await?;
+    pub async fn erase_user(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: UserId,
+    ) -> Result<(), Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersWrite, "user.erased")
+            .await?;
         let before = self.load_user(&tenant, id).await?;
         if before.state != LifecycleState::Deleted {
             return Err(Error::Conflict {
                 code: "not_deleted",
-                message: "a user is erased only after being deleted (DELETE the user first)".to_owned(),
+                message: "a user is erased only after being deleted (DELETE the user first)"
+                    .to_owned(),
             });
         }
         // Erasure must not copy personal data into the trail: record only which fields went.
-        let mut draft = self.draft(ctx, &tenant, "user.erased", ("user", id.to_string()), vec![]);
+        let mut draft = self.draft(
+            ctx,
+            &tenant,
+            "user.erased",
+            ("user", id.to_string()),
+            vec![],
+        );
         draft.changes = crate::changes::diff(Some(&before), None::<&User>, true);
         let journal = tessera_domain::ports::Journal::one(draft);
-        self.store().erase_user(tenant.id, id, &journal).await.map_err(store_err("user"))
+        self.store()
+            .erase_user(tenant.id, id, &journal)
+            .await
+            .map_err(store_err("user"))
     }
 
-    pub async fn user_settings(&self, ctx: &RequestContext, slug: &str, id: UserId) -> Result<UserSettings, Error> {
+    pub async fn user_settings(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: UserId,
+    ) -> Result<UserSettings, Error> {
         Ok(self.get_user(ctx, slug, id).await?.settings)
     }
 
-    pub async fn update_user_settings(&self, ctx: &RequestContext, slug: &str, id: UserId, patch: SettingsPatch) -> Result<UserSettings, Error> {
-        let tenant = self.authorize(ctx, slug, Scope::UsersWrite, "user.settings_updated").await?;
+    pub async fn update_user_settings(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        id: UserId,
+        patch: SettingsPatch,
+    ) -> Result<UserSettings, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersWrite, "user.settings_updated")
+            .await?;
         let before = self.load_user(&tenant, id).await?;
         Self::refuse_if_deleted(&before)?;
         let mut merged = match serde_json::to_value(&before.settings) {
@@ -267,13 +432,22 @@ impl App {
             _ => Map::new(),
         };
         merged.extend(patch.0);
-        let settings: UserSettings = serde_json::from_value(Value::Object(merged))
-            .map_err(|e| Error::invalid(ValidationError::new("settings", "invalid_settings", e.to_string())))?;
+        let settings: UserSettings =
+            serde_json::from_value(Value::Object(merged)).map_err(|e| {
+                Error::invalid(ValidationError::new(
+                    "settings",
+                    "invalid_settings",
+                    e.to_string(),
+                ))
+            })?;
         let mut after = before.clone();
         after.settings = settings;
         if after == before {
             return Ok(before.settings);
         }
-        Ok(self.save_user(ctx, &tenant, &before, after, "user.settings_updated").await?.settings)
+        Ok(self
+            .save_user(ctx, &tenant, &before, after, "user.settings_updated")
+            .await?
+            .settings)
     }
 }

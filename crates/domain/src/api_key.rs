@@ -59,16 +59,19 @@ impl Scope {
     }
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| {
-            ValidationError::new(
-                "scopes",
-                "invalid_scope",
-                format!(
-                    "unknown scope `{raw}`; known scopes: {}",
-                    Self::ALL.map(Scope::as_str).join(", ")
-                ),
-            )
-        })
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "scopes",
+                    "invalid_scope",
+                    format!(
+                        "unknown scope `{raw}`; known scopes: {}",
+                        Self::ALL.map(Scope::as_str).join(", ")
+                    ),
+                )
+            })
     }
 
     /// Whether holding `self` grants `wanted` (`*` grants everything, `write` grants `read`).

@@ -34,7 +34,9 @@ impl ActorKind {
         }
     }
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::ApiKey, Self::User, Self::Cli, Self::System].into_iter().find(|k| k.as_str() == raw)
+        [Self::ApiKey, Self::User, Self::Cli, Self::System]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
     }
 }
 
@@ -50,7 +52,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn cli() -> Self {
-        Self { kind: ActorKind::Cli, id: None, tenant_id: None }
+        Self {
+            kind: ActorKind::Cli,
+            id: None,
+            tenant_id: None,
+        }
     }
 }
 
@@ -218,14 +224,21 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { expected_seq: 1, prev_hash: GENESIS_HASH.to_owned() }
+        Self {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_owned(),
+        }
     }
 }
 
 impl ChainVerifier {
     /// Checks the next event of the chain.
     pub fn check(&mut self, event: &AuditEvent) -> Result<(), ChainBreak> {
-        let brk = |reason: String| ChainBreak { seq: event.seq, id: event.id.to_string(), reason };
+        let brk = |reason: String| ChainBreak {
+            seq: event.seq,
+            id: event.id.to_string(),
+            reason,
+        };
         if event.seq != self.expected_seq {
             return Err(brk(format!(
                 "expected event #{} here: an event was deleted or reordered",
@@ -238,7 +251,9 @@ impl ChainVerifier {
             ));
         }
         if event.compute_hash() != event.hash {
-            return Err(brk("its content does not match its hash: the event was edited".to_owned()));
+            return Err(brk(
+                "its content does not match its hash: the event was edited".to_owned(),
+            ));
         }
         self.expected_seq += 1;
         self.prev_hash.clone_from(&event.hash);
@@ -254,7 +269,9 @@ impl ChainVerifier {
             Some((seq, _)) => Err(ChainBreak {
                 seq: seen + 1,
                 id: String::new(),
-                reason: format!("the chain ends at #{seen} but its head records #{seq}: events were removed from the end"),
+                reason: format!(
+                    "the chain ends at #{seen} but its head records #{seq}: events were removed from the end"
+                ),
             }),
             None => Err(ChainBreak {
                 seq: 1,

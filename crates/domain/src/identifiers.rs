@@ -99,7 +99,9 @@ impl Email {
         .map_err(|e| invalid(&format!("not a valid email address: {e}")))?;
         let domain = parsed.domain();
         if !domain.contains('.') || domain.starts_with('[') {
-            return Err(invalid("an email address needs a domain name such as example.com"));
+            return Err(invalid(
+                "an email address needs a domain name such as example.com",
+            ));
         }
         let key = address.to_lowercase();
         Ok(Self { address, key })
@@ -210,15 +212,31 @@ mod tests {
         let e = Email::parse(" Jane.Doe@Example.COM ").unwrap();
         assert_eq!(e.as_str(), "Jane.Doe@Example.COM");
         assert_eq!(e.key(), "jane.doe@example.com");
-        for bad in ["", "jane", "jane@", "@example.com", "jane@localhost", "a b@example.com"] {
+        for bad in [
+            "",
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@localhost",
+            "a b@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} must be refused");
         }
     }
 
     #[test]
     fn phones_are_e164() {
-        assert_eq!(PhoneNumber::parse("+1 (415) 555-0123").unwrap().as_str(), "+14155550123");
-        for bad in ["4155550123", "+0123456789", "+1234", "+1234567890123456", "+1415abc0123"] {
+        assert_eq!(
+            PhoneNumber::parse("+1 (415) 555-0123").unwrap().as_str(),
+            "+14155550123"
+        );
+        for bad in [
+            "4155550123",
+            "+0123456789",
+            "+1234",
+            "+1234567890123456",
+            "+1415abc0123",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad} must be refused");
         }
     }

@@ -56,8 +56,21 @@ impl LifecycleState {
     pub fn allowed_transitions(self) -> &'static [LifecycleState] {
         use LifecycleState::*;
         match self {
-            Created => &[Unverified, PasswordResetRequired, Active, Suspended, Deactivated, Deleted],
-            Unverified => &[Active, PasswordResetRequired, Suspended, Deactivated, Deleted],
+            Created => &[
+                Unverified,
+                PasswordResetRequired,
+                Active,
+                Suspended,
+                Deactivated,
+                Deleted,
+            ],
+            Unverified => &[
+                Active,
+                PasswordResetRequired,
+                Suspended,
+                Deactivated,
+                Deleted,
+            ],
             PasswordResetRequired => &[Active, Suspended, Deactivated, Deleted],
             Active => &[PasswordResetRequired, Suspended, Deactivated, Deleted],
             Suspended => &[Active, PasswordResetRequired, Deactivated, Deleted],
@@ -77,7 +90,10 @@ impl LifecycleState {
 
     /// Whether a user in this state may authenticate at all (later issues gate sign-in on it).
     pub fn can_authenticate(self) -> bool {
-        matches!(self, Self::Active | Self::Unverified | Self::PasswordResetRequired)
+        matches!(
+            self,
+            Self::Active | Self::Unverified | Self::PasswordResetRequired
+        )
     }
 
     /// Whether entering this state must revoke every session and token of the user.
@@ -127,7 +143,10 @@ mod tests {
         assert_eq!(Active.transition(Suspended), Ok(Suspended));
         assert_eq!(
             Created.transition(Created),
-            Err(IllegalTransition { from: Created, to: Created })
+            Err(IllegalTransition {
+                from: Created,
+                to: Created
+            })
         );
     }
 

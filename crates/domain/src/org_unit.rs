@@ -14,7 +14,9 @@ pub struct UnitKind(String);
 impl UnitKind {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let ok = (1..=32).contains(&raw.len())
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         if !ok {
             return Err(ValidationError::new(
                 "kind",

@@ -33,5 +33,7 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// Clamps a requested page size into `1..=MAX_PAGE_SIZE`.
 pub fn page_size(requested: Option<u32>) -> u32 {
-    requested.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)
+    requested
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE)
 }

@@ -16,9 +16,8 @@ impl Locale {
         let language = parts.next().unwrap_or_default();
         let language_ok =
             (2..=3).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic());
-        let rest_ok = parts.all(|p| {
-            (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
-        });
+        let rest_ok = parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
         if !language_ok || !rest_ok {
             return Err(ValidationError::new(
                 "locale",
@@ -56,7 +55,8 @@ impl ZoneInfo {
         let part_ok = |p: &str| {
             !p.is_empty()
                 && p.len() <= 32
-                && p.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
                 && p.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
         };
         if raw.len() > 64 || !raw.split('/').all(part_ok) {

@@ -8,9 +8,29 @@ use time::OffsetDateTime;
 
 /// Slugs that would collide with Tessera's own paths or the operator tenant.
 pub const RESERVED_SLUGS: &[&str] = &[
-    "system", "admin", "api", "t", "signup", "login", "logout", "account", "static", "assets",
-    "healthz", "readyz", "metrics", "well-known", "oauth2", "oidc", "saml", "scim", "docs",
-    "default", "root", "www", "tessera",
+    "system",
+    "admin",
+    "api",
+    "t",
+    "signup",
+    "login",
+    "logout",
+    "account",
+    "static",
+    "assets",
+    "healthz",
+    "readyz",
+    "metrics",
+    "well-known",
+    "oauth2",
+    "oidc",
+    "saml",
+    "scim",
+    "docs",
+    "default",
+    "root",
+    "www",
+    "tessera",
 ];
 
 /// The slug of the operator tenant created by `tessera bootstrap`.
@@ -42,8 +62,13 @@ impl TenantSlug {
         if !(3..=63).contains(&raw.len()) {
             return Err(invalid("a slug has 3 to 63 characters"));
         }
-        if !raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-            return Err(invalid("a slug uses lowercase letters a-z, digits and '-' only"));
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(invalid(
+                "a slug uses lowercase letters a-z, digits and '-' only",
+            ));
         }
         if !raw.as_bytes()[0].is_ascii_lowercase() || raw.ends_with('-') || raw.contains("--") {
             return Err(invalid(
@@ -146,7 +171,18 @@ mod tests {
     #[test]
     fn slugs() {
         assert!(TenantSlug::parse("acme-prod").is_ok());
-        for bad in ["ab", "Acme", "1acme", "acme-", "ac--me", "acme_prod", "acme prod", "system", "api", "admin"] {
+        for bad in [
+            "ab",
+            "Acme",
+            "1acme",
+            "acme-",
+            "ac--me",
+            "acme_prod",
+            "acme prod",
+            "system",
+            "api",
+            "admin",
+        ] {
             assert!(TenantSlug::parse(bad).is_err(), "{bad} must be refused");
         }
         assert!(TenantSlug::parse_unreserved("system").unwrap().is_system());

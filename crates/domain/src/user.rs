@@ -67,10 +67,10 @@ fn normalise_primary<T>(
             format!("at most one of the {field} is primary"),
         ));
     }
-    if count == 0 {
-        if let Some(first) = entries.first_mut() {
-            *primary(first) = true;
-        }
+    if count == 0
+        && let Some(first) = entries.first_mut()
+    {
+        *primary(first) = true;
     }
     Ok(())
 }
@@ -78,7 +78,10 @@ fn normalise_primary<T>(
 /// Checks and normalises a user's email list (no duplicate, one primary).
 pub fn validate_emails(emails: &mut [EmailEntry]) -> Result<(), ValidationError> {
     for (i, e) in emails.iter().enumerate() {
-        if emails[..i].iter().any(|o| o.address.key() == e.address.key()) {
+        if emails[..i]
+            .iter()
+            .any(|o| o.address.key() == e.address.key())
+        {
             return Err(ValidationError::new(
                 format!("emails[{i}].address"),
                 "duplicate_identifier",
@@ -142,7 +145,11 @@ mod tests {
     use super::*;
 
     fn email(a: &str, primary: bool) -> EmailEntry {
-        EmailEntry { address: Email::parse(a).unwrap(), verified: false, primary }
+        EmailEntry {
+            address: Email::parse(a).unwrap(),
+            verified: false,
+            primary,
+        }
     }
 
     #[test]
@@ -155,7 +162,10 @@ mod tests {
     #[test]
     fn duplicates_and_double_primary_are_refused() {
         let mut v = vec![email("a@example.com", false), email("A@EXAMPLE.com", false)];
-        assert_eq!(validate_emails(&mut v).unwrap_err().code, "duplicate_identifier");
+        assert_eq!(
+            validate_emails(&mut v).unwrap_err().code,
+            "duplicate_identifier"
+        );
         let mut v = vec![email("a@example.com", true), email("b@example.com", true)];
         assert_eq!(validate_emails(&mut v).unwrap_err().code, "several_primary");
     }

@@ -3,8 +3,8 @@
 use crate::problem::Problem;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 /// A JSON request body. Malformed JSON → 400 `malformed_json`; wrong types or unknown fields →
@@ -35,7 +35,9 @@ fn json_problem(rejection: &JsonRejection) -> Problem {
         _ => ("malformed_json", "Malformed JSON"),
     };
     let detail = match rejection {
-        JsonRejection::MissingJsonContentType(_) => "send the body with Content-Type: application/json".to_owned(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "send the body with Content-Type: application/json".to_owned()
+        }
         other => other.body_text(),
     };
     Problem::new(status, code, title).detail(detail)
@@ -60,8 +62,12 @@ where
 }
 
 fn path_problem(rejection: &PathRejection) -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST, "invalid_path_parameter", "Invalid path parameter")
-        .detail(rejection.body_text())
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_path_parameter",
+        "Invalid path parameter",
+    )
+    .detail(rejection.body_text())
 }
 
 /// Query parameters; unknown or malformed ones → 400 `invalid_query`.
@@ -83,6 +89,10 @@ where
 }
 
 fn query_problem(rejection: &QueryRejection) -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST, "invalid_query", "Invalid query parameters")
-        .detail(rejection.body_text())
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        "Invalid query parameters",
+    )
+    .detail(rejection.body_text())
 }

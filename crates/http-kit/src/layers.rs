@@ -1,11 +1,11 @@
 //! The middleware every HTTP answer goes through.
 
-use crate::metrics::{track, HttpMetrics};
+use crate::metrics::{HttpMetrics, track};
 use crate::problem::Problem;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue, Request, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use std::any::Any;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -35,8 +35,12 @@ async fn not_found() -> Problem {
 }
 
 async fn method_not_allowed() -> Problem {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed")
-        .detail("this path does not accept this method")
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+    )
+    .detail("this path does not accept this method")
 }
 
 /// Wraps a router in the common stack: problem+json for unknown paths and methods, body size
@@ -95,7 +99,11 @@ pub fn apply(router: Router, settings: &HttpSettings, metrics: HttpMetrics) -> R
                 })
                 .on_request(())
                 .on_response(|res: &Response, latency: Duration, _span: &Span| {
-                    tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "request served");
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_ms = latency.as_secs_f64() * 1000.0,
+                        "request served"
+                    );
                 }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -14,4 +14,4 @@ pub mod metrics;
 mod problem;
 
 pub use extract::{JsonBody, PathParam, QueryParams};
-pub use problem::{Problem, PROBLEM_CONTENT_TYPE};
+pub use problem::{PROBLEM_CONTENT_TYPE, Problem};

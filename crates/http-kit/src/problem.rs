@@ -1,6 +1,6 @@
 //! `application/problem+json` (RFC 9457) with a stable machine-readable `code`.
 
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
@@ -50,24 +50,36 @@ impl Problem {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found").detail(format!("{what} not found"))
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found")
+            .detail(format!("{what} not found"))
     }
 
     /// A generic 500: the cause is for the log, never for the client.
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error")
-            .detail("something went wrong on our side; the request id identifies it in the logs")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error",
+        )
+        .detail("something went wrong on our side; the request id identifies it in the logs")
     }
 
     pub fn unavailable() -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable")
-            .detail("the database is not reachable right now; retry shortly")
-            .header(header::RETRY_AFTER, HeaderValue::from_static("5"))
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service unavailable",
+        )
+        .detail("the database is not reachable right now; retry shortly")
+        .header(header::RETRY_AFTER, HeaderValue::from_static("5"))
     }
 
     fn body(&self) -> Value {
         let mut body = Map::new();
-        body.insert("type".into(), Value::String(format!("urn:tessera:problem:{}", self.code)));
+        body.insert(
+            "type".into(),
+            Value::String(format!("urn:tessera:problem:{}", self.code)),
+        );
         body.insert("title".into(), Value::String(self.title.clone()));
         body.insert("status".into(), Value::from(self.status.as_u16()));
         if let Some(detail) = &self.detail {
@@ -86,7 +98,10 @@ impl IntoResponse for Problem {
         let body = self.body().to_string();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
         for (name, value) in self.headers {
             headers.append(name, value);
         }

@@ -7,8 +7,8 @@ use tessera_api_types::audit::{AuditActor, AuditChange, AuditEventResponse};
 use tessera_api_types::org_units::{AssignmentResponse, OrgUnitResponse};
 use tessera_api_types::tenants::{TenantResponse, TenantSettingsBody};
 use tessera_api_types::users::{
-    CreateCustomerRequest, CreateUserRequest, EmailBody, PhoneBody, UpdateUserRequest, UserResponse,
-    UserSettingsBody,
+    CreateCustomerRequest, CreateUserRequest, EmailBody, PhoneBody, UpdateUserRequest,
+    UserResponse, UserSettingsBody,
 };
 use tessera_application::{Error, NewCustomer, NewUser, UserPatch};
 use tessera_domain::api_key::ApiKey;
@@ -16,13 +16,13 @@ use tessera_domain::audit::AuditEvent;
 use tessera_domain::identifiers::{Email, PhoneNumber, Username};
 use tessera_domain::lifecycle::LifecycleState;
 use tessera_domain::org_unit::{Assignment, OrgUnit};
-use tessera_domain::profile::{parse_name, Locale, PictureUrl, Profile, ZoneInfo};
+use tessera_domain::profile::{Locale, PictureUrl, Profile, ZoneInfo, parse_name};
 use tessera_domain::settings::{Theme, UserSettings};
 use tessera_domain::tenant::{Tenant, TenantSettings};
 use tessera_domain::user::{EmailEntry, PhoneEntry, User};
 use tessera_domain::{OrgUnitId, ValidationError};
-use time::macros::format_description;
 use time::Date;
+use time::macros::format_description;
 
 /// Collects validation errors so that a client learns every problem of a body at once.
 #[derive(Default)]
@@ -42,19 +42,31 @@ impl Check {
     }
 
     /// `None` stays `None`; `Some(raw)` is parsed.
-    pub fn opt<T>(&mut self, field: &str, raw: Option<&str>, parse: impl Fn(&str) -> Result<T, ValidationError>) -> Option<T> {
+    pub fn opt<T>(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, ValidationError>,
+    ) -> Option<T> {
         raw.and_then(|r| self.field(field, parse(r)))
     }
 
     pub fn finish<T>(self, value: T) -> Result<T, ApiError> {
-        if self.errors.is_empty() { Ok(value) } else { Err(Error::Invalid(self.errors).into()) }
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(Error::Invalid(self.errors).into())
+        }
     }
 }
 
-const DATE: &[time::format_description::FormatItem<'static>] = format_description!("[year]-[month]-[day]");
+const DATE: &[time::format_description::FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]");
 
 pub fn parse_date(raw: &str) -> Result<Date, ValidationError> {
-    Date::parse(raw, DATE).map_err(|_| ValidationError::new("birthday", "invalid_date", "a date is written YYYY-MM-DD"))
+    Date::parse(raw, DATE).map_err(|_| {
+        ValidationError::new("birthday", "invalid_date", "a date is written YYYY-MM-DD")
+    })
 }
 
 pub fn format_date(date: Date) -> String {
@@ -66,11 +78,13 @@ fn emails(check: &mut Check, bodies: &[EmailBody]) -> Vec<EmailEntry> {
         .iter()
         .enumerate()
         .filter_map(|(i, b)| {
-            check.field(&format!("emails[{i}].address"), Email::parse(&b.address)).map(|address| EmailEntry {
-                address,
-                verified: b.verified,
-                primary: b.primary,
-            })
+            check
+                .field(&format!("emails[{i}].address"), Email::parse(&b.address))
+                .map(|address| EmailEntry {
+                    address,
+                    verified: b.verified,
+                    primary: b.primary,
+                })
         })
         .collect()
 }
@@ -80,11 +94,16 @@ fn phones(check: &mut Check, bodies: &[PhoneBody]) -> Vec<PhoneEntry> {
         .iter()
         .enumerate()
         .filter_map(|(i, b)| {
-            check.field(&format!("phones[{i}].number"), PhoneNumber::parse(&b.number)).map(|number| PhoneEntry {
-                number,
-                verified: b.verified,
-                primary: b.primary,
-            })
+            check
+                .field(
+                    &format!("phones[{i}].number"),
+                    PhoneNumber::parse(&b.number),
+                )
+                .map(|number| PhoneEntry {
+                    number,
+                    verified: b.verified,
+                    primary: b.primary,
+                })
         })
         .collect()
 }
@@ -126,7 +145,10 @@ pub fn parse_state(raw: &str) -> Result<LifecycleState, ValidationError> {
         ValidationError::new(
             "state",
             "invalid_state",
-            format!("unknown state `{raw}`; states: {}", LifecycleState::ALL.map(LifecycleState::as_str).join(", ")),
+            format!(
+                "unknown state `{raw}`; states: {}",
+                LifecycleState::ALL.map(LifecycleState::as_str).join(", ")
+            ),
         )
     })
 }
@@ -165,11 +187,19 @@ pub fn new_customer(body: CreateCustomerRequest) -> Result<NewCustomer, ApiError
         body.picture.as_deref(),
         body.custom_attributes,
     );
-    check.finish(NewCustomer { details, org_unit_id: body.org_unit_id.map(OrgUnitId::from_uuid) })
+    check.finish(NewCustomer {
+        details,
+        org_unit_id: body.org_unit_id.map(OrgUnitId::from_uuid),
+    })
 }
 
 /// Parses a nullable field: absent → `None`, null → `Some(None)`, value → `Some(Some(parsed))`.
-fn nullable<T>(check: &mut Check, field: &str, raw: Option<Option<String>>, parse: impl Fn(&str) -> Result<T, ValidationError>) -> Option<Option<T>> {
+fn nullable<T>(
+    check: &mut Check,
+    field: &str,
+    raw: Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, ValidationError>,
+) -> Option<Option<T>> {
     match raw {
         None => None,
         Some(None) => Some(None),
@@ -183,8 +213,12 @@ pub fn user_patch(body: UpdateUserRequest) -> Result<UserPatch, ApiError> {
         username: nullable(&mut check, "username", body.username, Username::parse),
         emails: body.emails.as_deref().map(|b| emails(&mut check, b)),
         phones: body.phones.as_deref().map(|b| phones(&mut check, b)),
-        given_name: nullable(&mut check, "given_name", body.given_name, |r| parse_name("given_name", r)),
-        family_name: nullable(&mut check, "family_name", body.family_name, |r| parse_name("family_name", r)),
+        given_name: nullable(&mut check, "given_name", body.given_name, |r| {
+            parse_name("given_name", r)
+        }),
+        family_name: nullable(&mut check, "family_name", body.family_name, |r| {
+            parse_name("family_name", r)
+        }),
         birthday: nullable(&mut check, "birthday", body.birthday, parse_date),
         locale: nullable(&mut check, "locale", body.locale, Locale::parse),
         zoneinfo: nullable(&mut check, "zoneinfo", body.zoneinfo, ZoneInfo::parse),
@@ -202,12 +236,20 @@ pub fn user_response(user: User) -> UserResponse {
         emails: user
             .emails
             .into_iter()
-            .map(|e| EmailBody { address: e.address.into(), verified: e.verified, primary: e.primary })
+            .map(|e| EmailBody {
+                address: e.address.into(),
+                verified: e.verified,
+                primary: e.primary,
+            })
             .collect(),
         phones: user
             .phones
             .into_iter()
-            .map(|p| PhoneBody { number: p.number.into(), verified: p.verified, primary: p.primary })
+            .map(|p| PhoneBody {
+                number: p.number.into(),
+                verified: p.verified,
+                primary: p.primary,
+            })
             .collect(),
         given_name: user.profile.given_name,
         family_name: user.profile.family_name,
@@ -246,13 +288,17 @@ pub fn settings_body(settings: &UserSettings) -> UserSettingsBody {
 pub fn user_settings(body: &UserSettingsBody) -> Result<UserSettings, ValidationError> {
     serde_json::to_value(body)
         .and_then(serde_json::from_value)
-        .map_err(|e| ValidationError::new("default_user_settings", "invalid_settings", e.to_string()))
+        .map_err(|e| {
+            ValidationError::new("default_user_settings", "invalid_settings", e.to_string())
+        })
 }
 
 pub fn tenant_settings(body: TenantSettingsBody) -> Result<TenantSettings, ApiError> {
     let mut check = Check::default();
     let defaults = match &body.default_user_settings {
-        Some(s) => check.field("settings.default_user_settings", user_settings(s)).unwrap_or_default(),
+        Some(s) => check
+            .field("settings.default_user_settings", user_settings(s))
+            .unwrap_or_default(),
         None => UserSettings::default(),
     };
     let settings = TenantSettings {
@@ -295,7 +341,11 @@ pub fn org_unit_response(unit: OrgUnit) -> OrgUnitResponse {
 }
 
 pub fn assignment_response(a: Assignment) -> AssignmentResponse {
-    AssignmentResponse { unit_id: a.unit_id.into_uuid(), user_id: a.user_id.into_uuid(), created_at: a.created_at }
+    AssignmentResponse {
+        unit_id: a.unit_id.into_uuid(),
+        user_id: a.user_id.into_uuid(),
+        created_at: a.created_at,
+    }
 }
 
 pub fn api_key_response(key: ApiKey) -> ApiKeyResponse {
@@ -328,7 +378,15 @@ pub fn audit_response(e: AuditEvent) -> AuditEventResponse {
         ip: e.origin.ip,
         user_agent: e.origin.user_agent,
         request_id: e.origin.request_id,
-        changes: e.changes.into_iter().map(|c| AuditChange { field: c.field, before: c.before, after: c.after }).collect(),
+        changes: e
+            .changes
+            .into_iter()
+            .map(|c| AuditChange {
+                field: c.field,
+                before: c.before,
+                after: c.after,
+            })
+            .collect(),
         prev_hash: e.prev_hash,
         hash: e.hash,
     }

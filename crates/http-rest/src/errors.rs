@@ -1,6 +1,6 @@
 //! The one mapping from application errors to REST answers.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tessera_application::{AuthFailure, Error};
@@ -26,7 +26,10 @@ pub type ApiResult<T> = Result<T, ApiError>;
 fn www_authenticate(failure: AuthFailure) -> HeaderValue {
     let value = match failure {
         AuthFailure::Missing => "Bearer realm=\"tessera\"".to_owned(),
-        other => format!("Bearer realm=\"tessera\", error=\"invalid_token\", error_description=\"{}\"", other.describe()),
+        other => format!(
+            "Bearer realm=\"tessera\", error=\"invalid_token\", error_description=\"{}\"",
+            other.describe()
+        ),
     };
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("Bearer realm=\"tessera\""))
 }
@@ -34,34 +37,62 @@ fn www_authenticate(failure: AuthFailure) -> HeaderValue {
 pub fn problem(error: Error) -> Problem {
     match error {
         Error::Invalid(errors) => {
-            let detail = errors.first().map_or_else(String::new, |e| e.message.clone());
-            let list: Vec<_> = errors.iter().map(|e| json!({"field": e.field, "code": e.code, "message": e.message})).collect();
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed")
-                .detail(detail)
-                .with("errors", json!(list))
+            let detail = errors
+                .first()
+                .map_or_else(String::new, |e| e.message.clone());
+            let list: Vec<_> = errors
+                .iter()
+                .map(|e| json!({"field": e.field, "code": e.code, "message": e.message}))
+                .collect();
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation failed",
+            )
+            .detail(detail)
+            .with("errors", json!(list))
         }
         Error::NotFound(what) => Problem::not_found(what),
-        Error::Duplicate { field, value } => Problem::new(StatusCode::CONFLICT, "duplicate", "Already exists")
-            .detail(format!("this {field} is already in use"))
-            .with("field", json!(field))
-            .with("value", json!(value)),
-        Error::IllegalTransition { from, to, allowed } => {
-            Problem::new(StatusCode::CONFLICT, "illegal_transition", "Illegal state transition")
-                .detail(format!("a user in state {from} cannot move to {to}"))
-                .with("current_state", json!(from.as_str()))
-                .with("requested_state", json!(to.as_str()))
-                .with("allowed_transitions", json!(allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>()))
+        Error::Duplicate { field, value } => {
+            Problem::new(StatusCode::CONFLICT, "duplicate", "Already exists")
+                .detail(format!("this {field} is already in use"))
+                .with("field", json!(field))
+                .with("value", json!(value))
         }
-        Error::Conflict { code: "precondition_failed", message } => {
-            Problem::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", "Precondition failed").detail(message)
+        Error::IllegalTransition { from, to, allowed } => Problem::new(
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            "Illegal state transition",
+        )
+        .detail(format!("a user in state {from} cannot move to {to}"))
+        .with("current_state", json!(from.as_str()))
+        .with("requested_state", json!(to.as_str()))
+        .with(
+            "allowed_transitions",
+            json!(allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        ),
+        Error::Conflict {
+            code: "precondition_failed",
+            message,
+        } => Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            "Precondition failed",
+        )
+        .detail(message),
+        Error::Conflict { code, message } => {
+            Problem::new(StatusCode::CONFLICT, code, "Conflict").detail(message)
         }
-        Error::Conflict { code, message } => Problem::new(StatusCode::CONFLICT, code, "Conflict").detail(message),
-        Error::Forbidden(message) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden").detail(message),
-        Error::Unauthenticated(failure) => {
-            Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required")
-                .detail(failure.describe())
-                .header(header::WWW_AUTHENTICATE, www_authenticate(failure))
+        Error::Forbidden(message) => {
+            Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden").detail(message)
         }
+        Error::Unauthenticated(failure) => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+        )
+        .detail(failure.describe())
+        .header(header::WWW_AUTHENTICATE, www_authenticate(failure)),
         Error::Unavailable => Problem::unavailable(),
         Error::Unexpected(cause) => {
             tracing::error!(error = ?cause, "unexpected error");

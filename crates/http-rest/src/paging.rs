@@ -3,7 +3,7 @@
 use crate::errors::ApiError;
 use tessera_api_types::common::Page as WirePage;
 use tessera_application::{decode_cursor, encode_cursor};
-use tessera_domain::paging::{page_size, Cursor, Page};
+use tessera_domain::paging::{Cursor, Page, page_size};
 
 /// Decodes an optional client cursor.
 pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {

@@ -2,7 +2,7 @@
 //! `postgres://` URL is configured), migrations, master key, ports.
 
 use crate::system::SystemClock;
-use anyhow::{anyhow, Context};
+use anyhow::{Context, anyhow};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +33,10 @@ impl Backend {
                     connect_timeout: Duration::from_secs(db.connect_timeout_secs),
                 })
             }
-            Some(url) => Backend::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"))),
+            Some(url) => Backend::Sqlite(PathBuf::from(
+                url.trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:"),
+            )),
             None => Backend::Sqlite(settings.sqlite_path()),
         }
     }
@@ -63,7 +66,9 @@ fn url_without_password(url: &str) -> String {
 
 fn explain(e: StoreError, backend: &Backend) -> anyhow::Error {
     match e {
-        StoreError::Unavailable(msg) => anyhow!("cannot reach the database ({}): {msg}", backend.describe()),
+        StoreError::Unavailable(msg) => {
+            anyhow!("cannot reach the database ({}): {msg}", backend.describe())
+        }
         other => anyhow!("database error ({}): {other}", backend.describe()),
     }
 }
@@ -74,12 +79,16 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     match &backend {
         Backend::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the data directory {}", dir.display())
+                })?;
             }
             let store = SqliteStore::open(path).map_err(|e| explain(e, &backend))?;
             store.migrate().await.map_err(|e| explain(e, &backend))
         }
-        Backend::Postgres(pg) => PostgresStore::migrate(pg).await.map_err(|e| explain(e, &backend)),
+        Backend::Postgres(pg) => PostgresStore::migrate(pg)
+            .await
+            .map_err(|e| explain(e, &backend)),
     }
 }
 
@@ -88,8 +97,14 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     migrate(settings).await?;
     let backend = Backend::from_settings(settings);
     let store: Arc<dyn Store> = match &backend {
-        Backend::Sqlite(path) => Arc::new(SqliteStore::open(path).map_err(|e| explain(e, &backend))?),
-        Backend::Postgres(pg) => Arc::new(PostgresStore::connect(pg).await.map_err(|e| explain(e, &backend))?),
+        Backend::Sqlite(path) => {
+            Arc::new(SqliteStore::open(path).map_err(|e| explain(e, &backend))?)
+        }
+        Backend::Postgres(pg) => Arc::new(
+            PostgresStore::connect(pg)
+                .await
+                .map_err(|e| explain(e, &backend))?,
+        ),
     };
     Ok(store)
 }
@@ -104,7 +119,9 @@ fn master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
             "generated a new master key; back it up (secrets at rest cannot be read without it) and, on several nodes, configure the same security.master_key on each"
         );
         if matches!(Backend::from_settings(settings), Backend::Postgres(_)) {
-            tracing::warn!("a PostgreSQL deployment with a generated per-node master key: set TESSERA_SECURITY__MASTER_KEY(_FILE) on every node");
+            tracing::warn!(
+                "a PostgreSQL deployment with a generated per-node master key: set TESSERA_SECURITY__MASTER_KEY(_FILE) on every node"
+            );
         }
     }
     Ok(key)
@@ -129,7 +146,10 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(url_without_password("postgres://app:s3cret@db:5432/t"), "postgres://app@db:5432/t");
+        assert_eq!(
+            url_without_password("postgres://app:s3cret@db:5432/t"),
+            "postgres://app@db:5432/t"
+        );
         assert_eq!(url_without_password("postgres://db/t"), "postgres://db/t");
     }
 }

@@ -19,11 +19,19 @@ use tokio::task::JoinHandle;
 pub fn router(app: App, settings: &Settings) -> Router {
     let mut registry = Registry::with_prefix("tessera");
     let metrics = HttpMetrics::register(&mut registry);
-    let rest = tessera_http_rest::router(RestState { app: app.clone(), public_url: settings.public_url() });
-    let router = Router::new().merge(rest).merge(ops::routes(app, Arc::new(registry)));
+    let rest = tessera_http_rest::router(RestState {
+        app: app.clone(),
+        public_url: settings.public_url(),
+    });
+    let router = Router::new()
+        .merge(rest)
+        .merge(ops::routes(app, Arc::new(registry)));
     layers::apply(
         router,
-        &HttpSettings { max_body_bytes: settings.server.max_body_bytes, hsts: settings.server.behind_tls },
+        &HttpSettings {
+            max_body_bytes: settings.server.max_body_bytes,
+            hsts: settings.server.behind_tls,
+        },
         metrics,
     )
 }
@@ -41,12 +49,18 @@ impl RunningServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.task.await.context("server task failed")?.context("server failed")
+        self.task
+            .await
+            .context("server task failed")?
+            .context("server failed")
     }
 
     /// Waits until the server stops (on its own, or after `stop`).
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.task.await.context("server task failed")?.context("server failed")
+        self.task
+            .await
+            .context("server task failed")?
+            .context("server failed")
     }
 }
 
@@ -60,11 +74,18 @@ pub async fn start(app: App, settings: &Settings) -> anyhow::Result<RunningServe
     let router = router(app, settings);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await
     });
-    Ok(RunningServer { addr, shutdown: Some(tx), task })
+    Ok(RunningServer {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
 }

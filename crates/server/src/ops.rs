@@ -1,7 +1,7 @@
 //! Operations endpoints: liveness, readiness (checks the database), Prometheus metrics.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};

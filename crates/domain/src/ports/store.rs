@@ -20,7 +20,10 @@ pub enum StoreError {
     /// A uniqueness rule was violated. `field` is `slug`, `username`, `email`, `phone`,
     /// `assignment`...; `value` is the offending value when known.
     #[error("{field} already exists")]
-    Duplicate { field: &'static str, value: Option<String> },
+    Duplicate {
+        field: &'static str,
+        value: Option<String>,
+    },
     /// The row to change does not exist (in this tenant).
     #[error("not found")]
     NotFound,
@@ -45,7 +48,9 @@ pub struct Journal {
 
 impl Journal {
     pub fn one(event: AuditDraft) -> Self {
-        Self { events: vec![event] }
+        Self {
+            events: vec![event],
+        }
     }
 }
 
@@ -124,10 +129,16 @@ pub trait UserStore: Send + Sync {
     /// Returns `None` for an id of another tenant.
     async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError>;
     /// The user holding this email (lower-cased) in the tenant.
-    async fn user_by_email(&self, tenant: TenantId, email_key: &str)
-    -> Result<Option<User>, StoreError>;
-    async fn list_users(&self, tenant: TenantId, query: &UserQuery)
-    -> Result<Page<User>, StoreError>;
+    async fn user_by_email(
+        &self,
+        tenant: TenantId,
+        email_key: &str,
+    ) -> Result<Option<User>, StoreError>;
+    async fn list_users(
+        &self,
+        tenant: TenantId,
+        query: &UserQuery,
+    ) -> Result<Page<User>, StoreError>;
     /// Replaces the user and their identifiers (`user.version` is already
     /// `expected_version + 1`). MUST return `Conflict` on a version mismatch, `NotFound` if
     /// absent, `Duplicate` as `insert_user` does.
@@ -162,7 +173,11 @@ pub trait OrgUnitStore: Send + Sync {
         limit: u32,
     ) -> Result<Page<OrgUnit>, StoreError>;
     /// The unit and all its descendants.
-    async fn subtree(&self, tenant: TenantId, root: OrgUnitId) -> Result<Vec<OrgUnitId>, StoreError>;
+    async fn subtree(
+        &self,
+        tenant: TenantId,
+        root: OrgUnitId,
+    ) -> Result<Vec<OrgUnitId>, StoreError>;
     /// MUST return `Conflict` on a version mismatch, `NotFound` if absent.
     async fn update_unit(
         &self,
@@ -303,6 +318,12 @@ pub trait Store:
 }
 
 impl<T> Store for T where
-    T: HealthProbe + TenantStore + UserStore + OrgUnitStore + ApiKeyStore + AuditStore + BootstrapStore
+    T: HealthProbe
+        + TenantStore
+        + UserStore
+        + OrgUnitStore
+        + ApiKeyStore
+        + AuditStore
+        + BootstrapStore
 {
 }

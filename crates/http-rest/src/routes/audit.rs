@@ -1,21 +1,21 @@
 use crate::caller::Caller;
 use crate::convert::audit_response;
-use crate::errors::{problem, ApiError, ApiResult};
+use crate::errors::{ApiError, ApiResult, problem};
 use crate::paging;
 use crate::state::RestState;
+use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 use tessera_api_types::audit::AuditEventResponse;
 use tessera_api_types::common::Page;
 use tessera_application::{Error, RequestContext};
-use tessera_domain::audit::Outcome;
-use tessera_domain::paging::{SortOrder, MAX_PAGE_SIZE};
-use tessera_domain::ports::AuditQuery;
 use tessera_domain::ValidationError;
+use tessera_domain::audit::Outcome;
+use tessera_domain::paging::{MAX_PAGE_SIZE, SortOrder};
+use tessera_domain::ports::AuditQuery;
 use tessera_http_kit::{PathParam, QueryParams};
 use time::OffsetDateTime;
 use utoipa::IntoParams;
@@ -48,10 +48,18 @@ pub struct AuditParams {
 }
 
 fn query(p: &AuditParams, limit: u32) -> Result<AuditQuery, ApiError> {
-    let invalid = |f: &str, c: &'static str, m: &str| ApiError::from(Error::invalid(ValidationError::new(f, c, m)));
+    let invalid = |f: &str, c: &'static str, m: &str| {
+        ApiError::from(Error::invalid(ValidationError::new(f, c, m)))
+    };
     let outcome = match p.outcome.as_deref() {
         None => None,
-        Some(o) => Some(Outcome::parse(o).ok_or_else(|| invalid("outcome", "invalid_outcome", "outcome is success or failure"))?),
+        Some(o) => Some(Outcome::parse(o).ok_or_else(|| {
+            invalid(
+                "outcome",
+                "invalid_outcome",
+                "outcome is success or failure",
+            )
+        })?),
     };
     let order = match p.order.as_deref() {
         None | Some("asc") => SortOrder::Asc,
@@ -74,7 +82,12 @@ fn query(p: &AuditParams, limit: u32) -> Result<AuditQuery, ApiError> {
 /// Query the tenant's audit trail.
 #[utoipa::path(get, path = "/api/v1/tenants/{t}/audit", tag = "audit", params(("t" = String, Path), AuditParams),
     responses((status = 200, body = Page<AuditEventResponse>)), security(("api_key" = [])))]
-pub async fn list(State(s): State<RestState>, Caller(ctx): Caller, PathParam(t): PathParam<String>, QueryParams(p): QueryParams<AuditParams>) -> ApiResult<Json<Page<AuditEventResponse>>> {
+pub async fn list(
+    State(s): State<RestState>,
+    Caller(ctx): Caller,
+    PathParam(t): PathParam<String>,
+    QueryParams(p): QueryParams<AuditParams>,
+) -> ApiResult<Json<Page<AuditEventResponse>>> {
     let q = query(&p, paging::limit(p.limit))?;
     let page = s.app.list_audit(&ctx, &t, q).await?;
     Ok(Json(paging::page(page, audit_response)))
@@ -87,8 +100,22 @@ enum Format {
 }
 
 const CSV_HEADER: [&str; 16] = [
-    "seq", "id", "at", "tenant_id", "actor_kind", "actor_id", "action", "subject_kind", "subject_id",
-    "outcome", "ip", "user_agent", "request_id", "changes", "prev_hash", "hash",
+    "seq",
+    "id",
+    "at",
+    "tenant_id",
+    "actor_kind",
+    "actor_id",
+    "action",
+    "subject_kind",
+    "subject_id",
+    "outcome",
+    "ip",
+    "user_agent",
+    "request_id",
+    "changes",
+    "prev_hash",
+    "hash",
 ];
 
 fn csv_rows(events: Vec<AuditEventResponse>, with_header: bool) -> Result<Bytes, std::io::Error> {
@@ -98,15 +125,31 @@ fn csv_rows(events: Vec<AuditEventResponse>, with_header: bool) -> Result<Bytes,
     }
     for e in events {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let at = e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let at =
+            e.at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
         w.write_record([
-            e.seq.to_string(), e.id.to_string(), at, e.tenant_id.to_string(), e.actor.kind.clone(),
-            opt(&e.actor.id), e.action.clone(), opt(&e.subject_kind), opt(&e.subject_id), e.outcome.clone(),
-            opt(&e.ip), opt(&e.user_agent), opt(&e.request_id),
-            serde_json::to_string(&e.changes).unwrap_or_default(), e.prev_hash.clone(), e.hash.clone(),
+            e.seq.to_string(),
+            e.id.to_string(),
+            at,
+            e.tenant_id.to_string(),
+            e.actor.kind.clone(),
+            opt(&e.actor.id),
+            e.action.clone(),
+            opt(&e.subject_kind),
+            opt(&e.subject_id),
+            e.outcome.clone(),
+            opt(&e.ip),
+            opt(&e.user_agent),
+            opt(&e.request_id),
+            serde_json::to_string(&e.changes).unwrap_or_default(),
+            e.prev_hash.clone(),
+            e.hash.clone(),
         ])?;
     }
-    w.into_inner().map(Bytes::from).map_err(|e| std::io::Error::other(e.to_string()))
+    w.into_inner()
+        .map(Bytes::from)
+        .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 fn jsonl_rows(events: Vec<AuditEventResponse>) -> Bytes {
@@ -135,7 +178,11 @@ async fn next_chunk(mut st: Export) -> Option<(Result<Bytes, std::io::Error>, Ex
     if st.done {
         return None;
     }
-    let page = match st.app.list_audit(&st.ctx, &st.tenant, st.query.clone()).await {
+    let page = match st
+        .app
+        .list_audit(&st.ctx, &st.tenant, st.query.clone())
+        .await
+    {
         Ok(page) => page,
         Err(e) => {
             tracing::error!(error = %e, "audit export failed mid-stream");
@@ -157,11 +204,23 @@ async fn next_chunk(mut st: Export) -> Option<(Result<Bytes, std::io::Error>, Ex
 /// Export the (filtered) audit trail as JSON Lines or CSV, streamed page by page.
 #[utoipa::path(get, path = "/api/v1/tenants/{t}/audit/export", tag = "audit", params(("t" = String, Path), AuditParams),
     responses((status = 200, description = "JSON Lines (application/x-ndjson) or CSV (text/csv)")), security(("api_key" = [])))]
-pub async fn export(State(s): State<RestState>, Caller(ctx): Caller, PathParam(t): PathParam<String>, QueryParams(p): QueryParams<AuditParams>) -> ApiResult<Response> {
+pub async fn export(
+    State(s): State<RestState>,
+    Caller(ctx): Caller,
+    PathParam(t): PathParam<String>,
+    QueryParams(p): QueryParams<AuditParams>,
+) -> ApiResult<Response> {
     let format = match p.format.as_deref() {
         None | Some("jsonl") => Format::JsonLines,
         Some("csv") => Format::Csv,
-        Some(_) => return Err(Error::invalid(ValidationError::new("format", "invalid_format", "format is jsonl or csv")).into()),
+        Some(_) => {
+            return Err(Error::invalid(ValidationError::new(
+                "format",
+                "invalid_format",
+                "format is jsonl or csv",
+            ))
+            .into());
+        }
     };
     let q = query(&p, MAX_PAGE_SIZE)?;
     // Check access (and the filters) before the 200 goes out: afterwards errors cannot change
@@ -171,7 +230,15 @@ pub async fn export(State(s): State<RestState>, Caller(ctx): Caller, PathParam(t
     if let Err(e) = s.app.list_audit(&ctx, &t, probe).await {
         return Ok(problem(e).into_response());
     }
-    let state = Export { app: s.app.clone(), ctx, tenant: t.clone(), query: q, format, first: true, done: false };
+    let state = Export {
+        app: s.app.clone(),
+        ctx,
+        tenant: t.clone(),
+        query: q,
+        format,
+        first: true,
+        done: false,
+    };
     let body = Body::from_stream(futures::stream::unfold(state, next_chunk));
     let (content_type, ext) = match format {
         Format::JsonLines => ("application/x-ndjson", "jsonl"),

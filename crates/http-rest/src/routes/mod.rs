@@ -8,8 +8,8 @@ pub mod tenants;
 pub mod users;
 
 use crate::state::RestState;
-use axum::routing::{get, post};
 use axum::Router;
+use axum::routing::{get, post};
 
 pub fn routes() -> Router<RestState> {
     let t = "/api/v1/tenants/{t}";
@@ -19,21 +19,56 @@ pub fn routes() -> Router<RestState> {
         .route(&format!("{t}/disable"), post(tenants::disable))
         .route(&format!("{t}/enable"), post(tenants::enable))
         .route(&format!("{t}/users"), get(users::list).post(users::create))
-        .route(&format!("{t}/users/{{id}}"), get(users::get).patch(users::update).delete(users::delete))
+        .route(
+            &format!("{t}/users/{{id}}"),
+            get(users::get).patch(users::update).delete(users::delete),
+        )
         .route(&format!("{t}/users/{{id}}/state"), post(users::transition))
         .route(&format!("{t}/users/{{id}}/restore"), post(users::restore))
         .route(&format!("{t}/users/{{id}}/erase"), post(users::erase))
-        .route(&format!("{t}/users/{{id}}/settings"), get(users::settings).patch(users::update_settings))
-        .route(&format!("{t}/users/{{id}}/org-units"), get(org_units::user_units))
-        .route(&format!("{t}/customers"), get(customers::list).post(customers::create))
+        .route(
+            &format!("{t}/users/{{id}}/settings"),
+            get(users::settings).patch(users::update_settings),
+        )
+        .route(
+            &format!("{t}/users/{{id}}/org-units"),
+            get(org_units::user_units),
+        )
+        .route(
+            &format!("{t}/customers"),
+            get(customers::list).post(customers::create),
+        )
         .route(&format!("{t}/customers/{{id}}"), get(customers::get))
-        .route(&format!("{t}/customers/{{id}}/promote"), post(customers::promote))
-        .route(&format!("{t}/org-units"), get(org_units::list).post(org_units::create))
-        .route(&format!("{t}/org-units/{{id}}"), get(org_units::get).patch(org_units::update).delete(org_units::delete))
-        .route(&format!("{t}/org-units/{{id}}/employees"), get(org_units::employees).post(org_units::assign))
-        .route(&format!("{t}/org-units/{{id}}/employees/{{user_id}}"), axum::routing::delete(org_units::unassign))
-        .route(&format!("{t}/api-keys"), get(api_keys::list).post(api_keys::create))
-        .route(&format!("{t}/api-keys/{{id}}"), axum::routing::delete(api_keys::revoke))
+        .route(
+            &format!("{t}/customers/{{id}}/promote"),
+            post(customers::promote),
+        )
+        .route(
+            &format!("{t}/org-units"),
+            get(org_units::list).post(org_units::create),
+        )
+        .route(
+            &format!("{t}/org-units/{{id}}"),
+            get(org_units::get)
+                .patch(org_units::update)
+                .delete(org_units::delete),
+        )
+        .route(
+            &format!("{t}/org-units/{{id}}/employees"),
+            get(org_units::employees).post(org_units::assign),
+        )
+        .route(
+            &format!("{t}/org-units/{{id}}/employees/{{user_id}}"),
+            axum::routing::delete(org_units::unassign),
+        )
+        .route(
+            &format!("{t}/api-keys"),
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route(
+            &format!("{t}/api-keys/{{id}}"),
+            axum::routing::delete(api_keys::revoke),
+        )
         .route(&format!("{t}/audit"), get(audit::list))
         .route(&format!("{t}/audit/export"), get(audit::export))
 }

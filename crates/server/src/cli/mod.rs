@@ -113,7 +113,10 @@ pub fn run() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     crate::telemetry::init(&settings);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
@@ -121,13 +124,20 @@ pub fn run() -> ExitCode {
         let result = match cli.command {
             Command::Serve { .. } => serve::run(&settings).await,
             Command::Migrate => crate::compose::migrate(&settings).await.map(|()| {
-                eprintln!("migrations applied ({})", crate::compose::Backend::from_settings(&settings).describe());
+                eprintln!(
+                    "migrations applied ({})",
+                    crate::compose::Backend::from_settings(&settings).describe()
+                );
                 ExitCode::SUCCESS
             }),
-            Command::Bootstrap { json, admin_username, admin_email } => {
-                bootstrap::run(&settings, json, &admin_username, admin_email.as_deref()).await
-            }
-            Command::Audit { command: AuditCommand::Verify { tenant } } => audit::verify(&settings, tenant.as_deref()).await,
+            Command::Bootstrap {
+                json,
+                admin_username,
+                admin_email,
+            } => bootstrap::run(&settings, json, &admin_username, admin_email.as_deref()).await,
+            Command::Audit {
+                command: AuditCommand::Verify { tenant },
+            } => audit::verify(&settings, tenant.as_deref()).await,
             Command::CheckConfig => Ok(ExitCode::SUCCESS),
         };
         result.unwrap_or_else(|e| fail(format!("{e:#}")))

@@ -33,10 +33,16 @@ pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
         None => format!("http://{}", server.addr),
     };
     tracing::info!(listen = %server.addr, database = %backend.describe(), "Tessera is ready");
-    println!("Tessera is listening on http://{} ({})", server.addr, backend.describe());
+    println!(
+        "Tessera is listening on http://{} ({})",
+        server.addr,
+        backend.describe()
+    );
     println!("  API docs:  {url}/api/docs");
     println!("  Health:    {url}/readyz");
-    println!("First start? Run `tessera bootstrap` to create the operator tenant and an admin API key.");
+    println!(
+        "First start? Run `tessera bootstrap` to create the operator tenant and an admin API key."
+    );
     stop_signal().await;
     tracing::info!("stopping: finishing requests in flight");
     server.stop().await?;
