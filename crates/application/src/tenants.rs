@@ -150,6 +150,10 @@ impl App {
                 tenant_id,
                 ..
             } if *tenant_id == tenant.id => Ok(tenant),
+            // Other tenants are invisible to a tenant's own keys.
+            crate::Principal::ApiKey {
+                operator: false, ..
+            } => Err(Error::NotFound("tenant")),
             _ => {
                 ctx.principal.require_platform(Scope::TenantsRead)?;
                 Ok(tenant)

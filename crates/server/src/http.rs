@@ -16,12 +16,13 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The whole HTTP surface of Tessera.
-pub fn router(app: App, settings: &Settings) -> Router {
+/// `public_url` is the configured one, or the address actually bound.
+pub fn router(app: App, settings: &Settings, public_url: String) -> Router {
     let mut registry = Registry::with_prefix("tessera");
     let metrics = HttpMetrics::register(&mut registry);
     let rest = tessera_http_rest::router(RestState {
         app: app.clone(),
-        public_url: settings.public_url(),
+        public_url,
     });
     let router = Router::new()
         .merge(rest)
@@ -71,7 +72,11 @@ pub async fn start(app: App, settings: &Settings) -> anyhow::Result<RunningServe
         .await
         .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
     let addr = listener.local_addr()?;
-    let router = router(app, settings);
+    let public_url = match &settings.server.public_url {
+        Some(_) => settings.public_url(),
+        None => format!("http://{addr}"),
+    };
+    let router = router(app, settings, public_url);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

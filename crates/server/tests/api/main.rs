@@ -1,0 +1,18 @@
+//! Black-box tests: the real application on 127.0.0.1:0, a fresh database per test (SQLite, or
+//! PostgreSQL when TESSERA_TEST_DATABASE_URL is set), driven over HTTP.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+mod audit;
+mod auth;
+mod bad_input;
+mod cli;
+mod lifecycle;
+mod ops;
+mod org_units;
+mod tenants;
+mod users;

@@ -1,0 +1,225 @@
+use reqwest::Method;
+use serde_json::json;
+use tessera_testkit::TestApp;
+
+#[tokio::test]
+async fn health_readiness_metrics_request_ids_and_security_headers() {
+    let app = TestApp::spawn().await;
+    let h = app.send(Method::GET, "/healthz", None, None).await;
+    assert_eq!(h.expect(200)["status"], "ok");
+    let r = app.send(Method::GET, "/readyz", None, None).await;
+    assert_eq!(r.expect(200)["database"], "ok");
+    for header in [
+        "x-content-type-options",
+        "x-frame-options",
+        "content-security-policy",
+        "referrer-policy",
+        "x-request-id",
+    ] {
+        assert!(r.header(header).is_some(), "missing {header}");
+    }
+    assert_eq!(
+        r.header("content-security-policy"),
+        Some("frame-ancestors 'none'")
+    );
+    assert!(
+        r.header("strict-transport-security").is_none(),
+        "no HSTS over plain http"
+    );
+    // A client's request id is kept; otherwise one is made.
+    let mine = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.headers()["x-request-id"], "req-123");
+    let a = app.send(Method::GET, "/healthz", None, None).await;
+    let b = app.send(Method::GET, "/healthz", None, None).await;
+    assert_ne!(a.header("x-request-id"), b.header("x-request-id"));
+
+    // Unknown paths and methods answer problem+json.
+    app.send(Method::GET, "/no/such/path", None, None)
+        .await
+        .expect_problem(404, "not_found");
+    app.send(Method::PUT, "/healthz", None, None)
+        .await
+        .expect_problem(405, "method_not_allowed");
+
+    // Metrics by route template and status.
+    let t = app.tenant().await;
+    app.get(&format!("/api/v1/tenants/{t}/users"))
+        .await
+        .expect(200);
+    let m = app.send(Method::GET, "/metrics", None, None).await;
+    assert_eq!(m.status.as_u16(), 200);
+    assert!(m.text.contains("tessera_http_requests_total{method=\"GET\",route=\"/api/v1/tenants/{t}/users\",status=\"200\"} 1"), "{}", m.text);
+    assert!(
+        m.text
+            .contains("tessera_http_request_duration_seconds_bucket"),
+        "{}",
+        m.text
+    );
+    assert!(!m.text.contains(&t), "raw paths must not become labels");
+}
+
+#[tokio::test]
+async fn the_request_id_reaches_the_audit_record() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/tenants/{t}/users")))
+        .bearer_auth(&app.operator_key)
+        .header("x-request-id", "trace-me-42")
+        .header("user-agent", "ops-test/1.0")
+        .json(&json!({"username": "traced"}))
+        .send()
+        .await
+        .unwrap();
+    TestApp::answer(res).await.expect(201);
+    let audit = app
+        .get(&format!("/api/v1/tenants/{t}/audit?action=user.created"))
+        .await;
+    let e = audit.expect(200)["items"][0].clone();
+    assert_eq!(e["request_id"], "trace-me-42");
+    assert_eq!(e["user_agent"], "ops-test/1.0");
+    assert_eq!(e["ip"], "127.0.0.1");
+    assert_eq!(e["actor"]["kind"], "api_key");
+}
+
+#[tokio::test]
+async fn openapi_document_and_swagger_ui_are_served_without_authentication() {
+    let app = TestApp::spawn().await;
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    let d = doc.expect(200);
+    assert!(d["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/tenants",
+        "/api/v1/tenants/{t}/users/{id}",
+        "/api/v1/tenants/{t}/audit/export",
+        "/api/v1/tenants/{t}/org-units/{id}/employees",
+    ] {
+        assert!(
+            d["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(d["components"]["securitySchemes"]["api_key"].is_object());
+    let ui = app.client.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(ui.status().as_u16(), 200);
+    assert!(ui.text().await.unwrap().contains("swagger-ui"));
+}
+
+/// A TCP proxy in front of PostgreSQL that the test can cut and restore.
+mod proxy {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::task::JoinHandle;
+
+    pub struct Proxy {
+        pub port: u16,
+        up: Arc<AtomicBool>,
+        links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    }
+
+    impl Proxy {
+        pub async fn start(target: String) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let up = Arc::new(AtomicBool::new(true));
+            let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+            let (up2, links2) = (up.clone(), links.clone());
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !up2.load(Ordering::SeqCst) {
+                        continue; // dropped: connection refused-ish
+                    }
+                    let target = target.clone();
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    links2.lock().unwrap().push(link);
+                }
+            });
+            Self { port, up, links }
+        }
+
+        pub fn cut(&self) {
+            self.up.store(false, Ordering::SeqCst);
+            for link in self.links.lock().unwrap().drain(..) {
+                link.abort();
+            }
+        }
+
+        pub fn restore(&self) {
+            self.up.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+#[tokio::test]
+async fn readiness_reports_a_lost_database_and_recovers_without_restart() {
+    if !tessera_testkit::postgres_configured() {
+        println!(
+            "skipped readiness_reports_a_lost_database_and_recovers_without_restart: needs TESSERA_TEST_DATABASE_URL"
+        );
+        return;
+    }
+    let base = std::env::var("TESSERA_TEST_DATABASE_URL").unwrap();
+    let db = tessera_store_postgres::testing::TestDatabase::create(&base).await;
+    let mut url = url::Url::parse(&db.url).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let proxy = proxy::Proxy::start(target).await;
+    url.set_port(Some(proxy.port)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = tessera_testkit::test_settings(&dir, Some(url.as_str()));
+    let mut app = TestApp::start_with(settings, dir, Some(db)).await;
+    let out = tessera_server::cli::bootstrap::bootstrap(&app.settings, "admin", None)
+        .await
+        .unwrap();
+    app.operator_key = out.api_key;
+
+    app.send(Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
+    proxy.cut();
+    app.send(Method::GET, "/readyz", None, None)
+        .await
+        .expect_problem(503, "service_unavailable");
+    let during = app.get("/api/v1/tenants").await;
+    during.expect_problem(503, "service_unavailable");
+    assert!(during.header("retry-after").is_some());
+    assert!(
+        app.send(Method::GET, "/healthz", None, None)
+            .await
+            .status
+            .is_success(),
+        "liveness does not depend on the database"
+    );
+    proxy.restore();
+    let mut ready = false;
+    for _ in 0..50 {
+        if app
+            .send(Method::GET, "/readyz", None, None)
+            .await
+            .status
+            .as_u16()
+            == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(ready, "readiness must come back without a restart");
+    app.get("/api/v1/tenants").await.expect(200);
+    app.stop().await;
+}
