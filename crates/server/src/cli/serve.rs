@@ -2,30 +2,27 @@ use crate::compose::{self, Backend};
 use std::process::ExitCode;
 use tessera_config::Settings;
 
-async fn stop_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, so call it
+/// before announcing that the server is ready.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let ctrl_c = tokio::signal::ctrl_c();
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    })
 }
 
 pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
     let backend = Backend::from_settings(settings);
     tracing::info!(database = %backend.describe(), "starting Tessera");
+    let stop = stop_signal()?;
     let app = compose::build(settings).await?;
     let server = crate::http::start(app, settings).await?;
     let url = match &settings.server.public_url {
@@ -43,7 +40,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
     println!(
         "First start? Run `tessera bootstrap` to create the operator tenant and an admin API key."
     );
-    stop_signal().await;
+    stop.await;
     tracing::info!("stopping: finishing requests in flight");
     server.stop().await?;
     Ok(ExitCode::SUCCESS)
