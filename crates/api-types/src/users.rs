@@ -146,3 +146,16 @@ pub struct UserResponse {
     pub updated_at: OffsetDateTime,
     pub version: i64,
 }
+
+/// Users to create at once (1 to 1000), all or nothing.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkCreateUsersRequest {
+    pub users: Vec<CreateUserRequest>,
+}
+
+/// The users created, in the order of the request.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkCreateUsersResponse {
+    pub items: Vec<UserResponse>,
+}

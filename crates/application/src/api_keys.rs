@@ -201,6 +201,7 @@ impl App {
             .revoke_api_key(tenant.id, id, now, &journal)
             .await
             .map_err(store_err("api key"))?;
+        self.refresh_api_key(&after, true).await;
         Ok(after)
     }
 
@@ -208,16 +209,12 @@ impl App {
     pub async fn authenticate_api_key(&self, presented: &str) -> Result<Principal, Error> {
         let tenant_id = parse_presented(presented).map_err(Error::Unauthenticated)?;
         let tenant = self
-            .store()
             .tenant_by_id(tenant_id)
-            .await
-            .map_err(store_err("tenant"))?
+            .await?
             .ok_or(Error::Unauthenticated(AuthFailure::Unknown))?;
-        let key = self
-            .store()
+        let mut key = self
             .api_key_by_hash(tenant_id, &hash_secret(presented))
-            .await
-            .map_err(store_err("api key"))?
+            .await?
             .ok_or(Error::Unauthenticated(AuthFailure::Unknown))?;
         let now = self.now();
         key.usable_at(now).map_err(|r| {
@@ -235,8 +232,12 @@ impl App {
         }
         if key.last_used_at.is_none_or(|t| now - t >= TOUCH_INTERVAL) {
             // Best effort: failing to record the use must not fail the request.
-            if let Err(e) = self.store().touch_api_key(tenant_id, key.id, now).await {
-                tracing::warn!(error = %e, "could not record the last use of an API key");
+            match self.store().touch_api_key(tenant_id, key.id, now).await {
+                Ok(()) => {
+                    key.last_used_at = Some(now);
+                    self.refresh_api_key(&key, false).await;
+                }
+                Err(e) => tracing::warn!(error = %e, "could not record the last use of an API key"),
             }
         }
         Ok(Principal::ApiKey {

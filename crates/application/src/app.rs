@@ -8,8 +8,8 @@ use serde::Serialize;
 use std::sync::Arc;
 use tessera_domain::AuditEventId;
 use tessera_domain::audit::{AuditDraft, Outcome};
-use tessera_domain::ports::{Clock, Journal, Random, SecretSealer, Store};
-use tessera_domain::tenant::{Tenant, TenantSlug};
+use tessera_domain::ports::{Cache, Clock, Journal, Random, SecretSealer, Store};
+use tessera_domain::tenant::Tenant;
 
 /// The outside world, as ports.
 #[derive(Clone)]
@@ -18,6 +18,7 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
     pub sealer: Arc<dyn SecretSealer>,
+    pub cache: Arc<dyn Cache>,
 }
 
 /// Tessera's use cases.
@@ -48,16 +49,6 @@ impl App {
     /// Whether the database answers (readiness).
     pub async fn ready(&self) -> Result<(), Error> {
         self.store().ping().await.map_err(store_err("database"))
-    }
-
-    /// Resolves a tenant by slug (any state).
-    pub(crate) async fn tenant(&self, slug: &str) -> Result<Tenant, Error> {
-        let slug = TenantSlug::parse_unreserved(slug).map_err(|_| Error::NotFound("tenant"))?;
-        self.store()
-            .tenant_by_slug(&slug)
-            .await
-            .map_err(store_err("tenant"))?
-            .ok_or(Error::NotFound("tenant"))
     }
 
     /// An audit draft for `tenant`, by the caller of `ctx`.

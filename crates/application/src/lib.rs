@@ -12,6 +12,7 @@ mod api_keys;
 mod app;
 mod audit;
 mod bootstrap;
+mod cached;
 mod changes;
 mod context;
 mod cursor;

@@ -228,6 +228,7 @@ impl App {
             .update_tenant(&after, before.version, &journal)
             .await
             .map_err(store_err("tenant"))?;
+        self.forget_tenant(&after).await;
         Ok(after)
     }
 }

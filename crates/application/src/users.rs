@@ -176,6 +176,72 @@ impl App {
         Ok(user)
     }
 
+    /// The most users [`create_users_bulk`](Self::create_users_bulk) takes in one call.
+    pub const MAX_BULK_USERS: usize = 1000;
+
+    /// Creates up to [`MAX_BULK_USERS`](Self::MAX_BULK_USERS) users at once, all or nothing,
+    /// with one `user.created` event each. Every item is validated like `create_user`; the
+    /// errors of all items are reported together, their fields prefixed with the item's
+    /// index (`users[3].emails[0].address`). `Duplicate` when an identifier is taken or
+    /// repeated within the batch; nothing is written then.
+    pub async fn create_users_bulk(
+        &self,
+        ctx: &RequestContext,
+        slug: &str,
+        news: Vec<NewUser>,
+    ) -> Result<Vec<User>, Error> {
+        let tenant = self
+            .authorize(ctx, slug, Scope::UsersWrite, "user.created")
+            .await?;
+        if news.is_empty() || news.len() > Self::MAX_BULK_USERS {
+            return Err(Error::invalid(ValidationError::new(
+                "users",
+                "invalid_batch_size",
+                format!(
+                    "send between 1 and {} users per call (got {})",
+                    Self::MAX_BULK_USERS,
+                    news.len()
+                ),
+            )));
+        }
+        let mut users = Vec::with_capacity(news.len());
+        let mut errors = Vec::new();
+        for (i, new) in news.into_iter().enumerate() {
+            match self.new_user_record(&tenant, UserKind::User, new, None) {
+                Ok(user) => users.push(user),
+                Err(Error::Invalid(found)) => errors.extend(found.into_iter().map(|e| {
+                    let field = format!("users[{i}].{}", e.field);
+                    e.at(field)
+                })),
+                Err(other) => return Err(other),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let mask = tenant.settings.mask_pii_in_audit;
+        let journal = tessera_domain::ports::Journal {
+            events: users
+                .iter()
+                .map(|user| {
+                    let changes = crate::changes::diff(None, Some(user), mask);
+                    self.draft(
+                        ctx,
+                        &tenant,
+                        "user.created",
+                        ("user", user.id.to_string()),
+                        changes,
+                    )
+                })
+                .collect(),
+        };
+        self.store()
+            .insert_users(&users, &journal)
+            .await
+            .map_err(store_err("user"))?;
+        Ok(users)
+    }
+
     pub(crate) async fn load_user(&self, tenant: &Tenant, id: UserId) -> Result<User, Error> {
         self.store()
             .user(tenant.id, id)
@@ -371,8 +437,8 @@ impl App {
             .await
     }
 
-    /// Purges a soft-deleted user for good (identifiers are freed). The audit trail keeps the
-    /// events, with the user's id only.
+    /// Purges a soft-deleted user for good (identifiers are freed). The erase event records
+    /// which fields went, never their values; earlier events keep what they recorded.
     pub async fn erase_user(
         &self,
         ctx: &RequestContext,

@@ -16,6 +16,10 @@ pub const ENV_PREFIX: &str = "TESSERA_";
 /// (`TESSERA_CONFIG` names the configuration file, for the CLI's `--config`).
 pub const IGNORED_ENV_VARS: &[&str] = &["TESSERA_CONFIG"];
 
+/// Variables starting with this are for test harnesses (`TESSERA_TEST_DATABASE_URL`...) and
+/// are ignored, so that a binary started by a test does not refuse them.
+pub const TEST_ENV_PREFIX: &str = "TESSERA_TEST_";
+
 /// The provider name figment records; [`crate::error`] recognises the layer by it.
 pub(crate) const ENV_SOURCE_NAME: &str = "environment";
 
@@ -42,6 +46,7 @@ impl EnvLayer {
                 !IGNORED_ENV_VARS
                     .iter()
                     .any(|ignored| ignored.eq_ignore_ascii_case(name))
+                    && !name.to_ascii_uppercase().starts_with(TEST_ENV_PREFIX)
             })
             .collect();
         // Deterministic errors whatever the order of the environment.

@@ -20,12 +20,13 @@ mod secret;
 mod settings;
 mod validate;
 
-pub use env::{ENV_PREFIX, IGNORED_ENV_VARS};
+pub use env::{ENV_PREFIX, IGNORED_ENV_VARS, TEST_ENV_PREFIX};
 pub use error::{ConfigError, Origin};
 pub use load::{load, load_from};
 pub use secret::Secret;
 pub use settings::{
-    DatabaseSettings, LogFormat, LogSettings, SecuritySettings, ServerSettings, Settings,
+    CacheSettings, DatabaseSettings, LogFormat, LogSettings, SecuritySettings, ServerSettings,
+    Settings,
 };
 
 #[cfg(test)]

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ConfigError, origin_of};
 use crate::secret::empty_as_none;
-use crate::{DatabaseSettings, LogSettings, Secret, SecuritySettings, ServerSettings, Settings};
+use crate::{
+    CacheSettings, DatabaseSettings, LogSettings, Secret, SecuritySettings, ServerSettings,
+    Settings,
+};
 
 // NOTE: the defaults layer is this struct serialized; a `Secret` serializes masked, so no secret
 // may ever have a `Some` default here.
@@ -18,7 +21,35 @@ pub(crate) struct RawSettings {
     server: ServerSettings,
     database: RawDatabase,
     security: RawSecurity,
+    cache: RawCache,
     log: LogSettings,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCache {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    redis_url: Option<Secret>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    redis_url_file: Option<PathBuf>,
+    ttl_secs: u64,
+    local_ttl_secs: u64,
+    max_entries: u64,
+    namespace: String,
+}
+
+impl Default for RawCache {
+    fn default() -> Self {
+        let d = CacheSettings::default();
+        Self {
+            redis_url: d.redis_url,
+            redis_url_file: None,
+            ttl_secs: d.ttl_secs,
+            local_ttl_secs: d.local_ttl_secs,
+            max_entries: d.max_entries,
+            namespace: d.namespace,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -66,6 +97,7 @@ impl RawSettings {
     pub(crate) fn resolve(self, figment: &Figment) -> Result<Settings, ConfigError> {
         let db = self.database;
         let security = self.security;
+        let cache = self.cache;
         Ok(Settings {
             server: self.server,
             database: DatabaseSettings {
@@ -87,6 +119,18 @@ impl RawSettings {
                     security.master_key,
                     security.master_key_file,
                 )?,
+            },
+            cache: CacheSettings {
+                redis_url: resolve_secret(
+                    figment,
+                    "cache.redis_url",
+                    cache.redis_url,
+                    cache.redis_url_file,
+                )?,
+                ttl_secs: cache.ttl_secs,
+                local_ttl_secs: cache.local_ttl_secs,
+                max_entries: cache.max_entries,
+                namespace: cache.namespace,
             },
             log: self.log,
         })

@@ -16,6 +16,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// `[security]`: the master key that protects secrets at rest.
     pub security: SecuritySettings,
+    /// `[cache]`: in-process cache, and the shared Redis tier for several nodes.
+    pub cache: CacheSettings,
     /// `[log]`: log format and filter.
     pub log: LogSettings,
 }
@@ -106,6 +108,43 @@ pub struct SecuritySettings {
     /// Every node of a cluster needs the same key.
     /// Env: `TESSERA_SECURITY__MASTER_KEY` or `TESSERA_SECURITY__MASTER_KEY_FILE`.
     pub master_key: Option<Secret>,
+}
+
+/// `[cache]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CacheSettings {
+    /// Redis URL (`redis://host:6379/0` or `rediss://`) of the cache shared by every node, which
+    /// also carries invalidations between nodes (pub/sub). Secret; may be read from a file with
+    /// `redis_url_file`. Default: unset, meaning an in-process cache only (right for one node;
+    /// with several nodes, set it so that a change on one node is seen at once on the others).
+    /// Env: `TESSERA_CACHE__REDIS_URL` or `TESSERA_CACHE__REDIS_URL_FILE`.
+    pub redis_url: Option<Secret>,
+    /// Seconds an entry lives in the shared cache (and in the in-process cache when there is no
+    /// Redis). Bounds how stale a value may be if an invalidation is lost.
+    /// Default: `30`. Env: `TESSERA_CACHE__TTL_SECS`.
+    pub ttl_secs: u64,
+    /// Seconds an entry lives in each node's in-process tier when Redis is configured (short,
+    /// so that a node that missed an invalidation while Redis was down catches up quickly).
+    /// Default: `5`. Env: `TESSERA_CACHE__LOCAL_TTL_SECS`.
+    pub local_ttl_secs: u64,
+    /// Most entries in each node's in-process tier. Default: `10000`.
+    /// Env: `TESSERA_CACHE__MAX_ENTRIES`.
+    pub max_entries: u64,
+    /// Prefix of every Redis key and channel: give each installation sharing one Redis its own.
+    /// Default: `tessera`. Env: `TESSERA_CACHE__NAMESPACE`.
+    pub namespace: String,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            ttl_secs: 30,
+            local_ttl_secs: 5,
+            max_entries: 10_000,
+            namespace: "tessera".to_owned(),
+        }
+    }
 }
 
 /// `[log]`

@@ -455,3 +455,46 @@ fn numeric_limits_are_validated() {
     let (_, msg) = err_env(&[("TESSERA_LOG__LEVEL", " ")]);
     assert!(msg.contains("`log.level`"), "{msg}");
 }
+
+#[test]
+fn test_harness_variables_are_not_configuration() {
+    let env = vec![
+        (
+            "TESSERA_TEST_DATABASE_URL".to_owned(),
+            "postgres://x@y/z".to_owned(),
+        ),
+        ("TESSERA_TEST_REDIS_URL".to_owned(), "redis://y".to_owned()),
+    ];
+    assert!(load_from(None, env).is_ok());
+}
+
+#[test]
+fn the_redis_url_is_a_masked_secret_and_checked() {
+    let env = vec![(
+        "TESSERA_CACHE__REDIS_URL".to_owned(),
+        "redis://:pw@cache:6379/0".to_owned(),
+    )];
+    let s = load_from(None, env).unwrap();
+    assert_eq!(
+        s.cache.redis_url.as_ref().map(|u| u.expose()),
+        Some("redis://:pw@cache:6379/0")
+    );
+    assert!(!s.effective_toml().contains(":pw@"));
+    let bad = vec![(
+        "TESSERA_CACHE__REDIS_URL".to_owned(),
+        "http://cache".to_owned(),
+    )];
+    assert!(
+        load_from(None, bad)
+            .unwrap_err()
+            .to_string()
+            .contains("cache.redis_url")
+    );
+    let ns = vec![("TESSERA_CACHE__NAMESPACE".to_owned(), "a b".to_owned())];
+    assert!(
+        load_from(None, ns)
+            .unwrap_err()
+            .to_string()
+            .contains("cache.namespace")
+    );
+}

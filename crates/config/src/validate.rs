@@ -50,6 +50,35 @@ pub(crate) fn validate(settings: &mut Settings, figment: &Figment) -> Result<(),
         return Err(invalid("database.app_role", "must not be empty".to_owned()));
     }
 
+    let cache = &settings.cache;
+    if let Some(url) = &cache.redis_url {
+        let ok = url.expose().starts_with("redis://") || url.expose().starts_with("rediss://");
+        if !ok {
+            return Err(invalid(
+                "cache.redis_url",
+                "expected a redis:// or rediss:// URL".to_owned(),
+            ));
+        }
+    }
+    if cache.ttl_secs == 0 || cache.local_ttl_secs == 0 || cache.max_entries == 0 {
+        return Err(invalid(
+            "cache",
+            "ttl_secs, local_ttl_secs and max_entries must be at least 1".to_owned(),
+        ));
+    }
+    let ns_ok = !cache.namespace.is_empty()
+        && cache.namespace.len() <= 64
+        && cache
+            .namespace
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !ns_ok {
+        return Err(invalid(
+            "cache.namespace",
+            "1 to 64 characters of letters, digits, '-', '_' and '.'".to_owned(),
+        ));
+    }
+
     if settings.log.level.trim().is_empty() {
         return Err(invalid(
             "log.level",

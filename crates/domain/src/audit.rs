@@ -266,6 +266,11 @@ impl ChainVerifier {
         match head {
             None if seen == 0 => Ok(0),
             Some((seq, hash)) if seq == seen && hash == self.prev_hash => Ok(seen.unsigned_abs()),
+            Some((seq, _)) if seq == seen => Err(ChainBreak {
+                seq,
+                id: String::new(),
+                reason: "the chain head's hash does not match the last event: the head or the last event was altered".to_owned(),
+            }),
             Some((seq, _)) => Err(ChainBreak {
                 seq: seen + 1,
                 id: String::new(),

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, and Swagger UI
 //! (served from files vendored into the binary at build time; nothing is downloaded).
 
-use crate::routes::{api_keys, audit, customers, org_units, tenants, users};
+use crate::routes::{api_keys, audit, customers, org_units, tenants, users, users_bulk};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -24,18 +24,48 @@ impl Modify for BearerKeys {
     }
 }
 
+/// Operation ids default to handler names (`list`, `get`...), which repeat across resources:
+/// prefix each with its tag (`users_list`, `tenants_get`...) so that ids are unique, as
+/// OpenAPI requires and client generators need.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in operations.into_iter().flatten() {
+                let tag = op
+                    .tags
+                    .as_ref()
+                    .and_then(|t| t.first())
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(id) = &op.operation_id {
+                    op.operation_id = Some(format!("{}_{id}", tag.replace('-', "_")));
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tessera admin API", version = "1", description = "Manage tenants, users, customers, organization units, API keys and the audit trail. Errors are application/problem+json (RFC 9457) with a stable `code`."),
     paths(
         tenants::create, tenants::list, tenants::get, tenants::update, tenants::disable, tenants::enable,
-        users::create, users::list, users::get, users::update, users::transition, users::delete, users::restore, users::erase, users::settings, users::update_settings,
+        users::create, users_bulk::create, users::list, users::get, users::update, users::transition, users::delete, users::restore, users::erase, users::settings, users::update_settings,
         customers::create, customers::list, customers::get, customers::promote,
         org_units::create, org_units::list, org_units::get, org_units::update, org_units::delete, org_units::assign, org_units::employees, org_units::unassign, org_units::user_units,
         api_keys::create, api_keys::list, api_keys::revoke,
         audit::list, audit::export,
     ),
-    modifiers(&BearerKeys),
+    modifiers(&BearerKeys, &UniqueOperationIds),
     tags(
         (name = "tenants", description = "The tenant registry (operator keys)"),
         (name = "users", description = "Users, their identifiers, profile, settings and lifecycle"),

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_application::{App, Ports};
+use tessera_cache::{MemoryCache, RedisCache, RedisCacheSettings};
 use tessera_config::Settings;
 use tessera_crypto::{KeySource, MasterKey, MasterKeySealer, OsRandom};
-use tessera_domain::ports::{Store, StoreError};
+use tessera_domain::ports::{Cache, Store, StoreError};
 use tessera_store_postgres::{PostgresSettings, PostgresStore};
 use tessera_store_sqlite::SqliteStore;
 
@@ -24,7 +25,10 @@ impl Backend {
     pub fn from_settings(settings: &Settings) -> Self {
         let db = &settings.database;
         match db.url.as_ref().map(|u| u.expose().to_owned()) {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Some(url)
+                if url.to_ascii_lowercase().starts_with("postgres://")
+                    || url.to_ascii_lowercase().starts_with("postgresql://") =>
+            {
                 Backend::Postgres(PostgresSettings {
                     url,
                     admin_url: db.admin_url.as_ref().map(|u| u.expose().to_owned()),
@@ -49,6 +53,19 @@ impl Backend {
                 let safe = url_without_password(&pg.url);
                 format!("PostgreSQL at {safe}")
             }
+        }
+    }
+}
+
+impl Backend {
+    /// Where migrations run (the admin URL when one is configured).
+    pub fn describe_migrations(&self) -> String {
+        match self {
+            Backend::Postgres(pg) => match &pg.admin_url {
+                Some(admin) => format!("PostgreSQL at {}", url_without_password(admin)),
+                None => self.describe(),
+            },
+            Backend::Sqlite(_) => self.describe(),
         }
     }
 }
@@ -127,6 +144,29 @@ fn master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
     Ok(key)
 }
 
+/// The cache: in-process only, or in front of the shared Redis tier when `cache.redis_url` is
+/// set (a Redis that is down at start is not fatal: the cache connects when it can).
+fn cache(settings: &Settings) -> anyhow::Result<Arc<dyn Cache>> {
+    let c = &settings.cache;
+    Ok(match &c.redis_url {
+        None => Arc::new(MemoryCache::new(
+            c.max_entries,
+            Duration::from_secs(c.ttl_secs),
+        )),
+        Some(url) => Arc::new(
+            RedisCache::start(RedisCacheSettings {
+                url: url.expose().to_owned(),
+                namespace: c.namespace.clone(),
+                ttl: Duration::from_secs(c.ttl_secs),
+                local_ttl: Duration::from_secs(c.local_ttl_secs),
+                max_entries: c.max_entries,
+                timeout: Duration::from_millis(500),
+            })
+            .context("cache.redis_url is not a valid Redis URL")?,
+        ),
+    })
+}
+
 /// The application, built from the configuration exactly as `tessera serve` builds it.
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let store = open_store(settings).await?;
@@ -137,6 +177,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandom),
         sealer: Arc::new(sealer),
+        cache: cache(settings)?,
     }))
 }
 

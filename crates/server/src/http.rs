@@ -45,15 +45,25 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Stops accepting, lets requests in flight finish, and waits.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    /// Stops accepting, lets requests in flight finish for at most `grace`, then drops the
+    /// remaining ones, and waits.
+    pub async fn stop(mut self, grace: std::time::Duration) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.task
-            .await
-            .context("server task failed")?
-            .context("server failed")
+        match tokio::time::timeout(grace, &mut self.task).await {
+            Ok(joined) => joined
+                .context("server task failed")?
+                .context("server failed"),
+            Err(_) => {
+                tracing::warn!(
+                    grace_secs = grace.as_secs(),
+                    "requests still in flight after the shutdown grace period: dropping them"
+                );
+                self.task.abort();
+                Ok(())
+            }
+        }
     }
 
     /// Waits until the server stops (on its own, or after `stop`).

@@ -6,7 +6,7 @@
 //! - an adapter depends on the domain only (never on another adapter, the application or an
 //!   interface);
 //! - an interface never depends on an adapter;
-//! - only the server (and the test kit) see both sides.
+//! - only the server (and the test kit and the benchmarks) see both sides.
 
 use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, PackageId};
 use std::collections::{BTreeSet, HashMap};
@@ -185,7 +185,7 @@ fn internal_edges_follow_the_hexagon() {
                 "tessera-http-kit",
             ]),
             "tessera-store-contract" => Some(&["tessera-domain"]),
-            _ => None, // the server and the test kit see everything
+            _ => None, // the server, the test kit and the benchmarks see everything
         }
     };
     let mut violations = Vec::new();
@@ -219,7 +219,10 @@ fn internal_edges_follow_the_hexagon() {
     // Every workspace crate is classified, so a new crate gets a rule.
     for name in g.ids.keys() {
         let known = allowed(name).is_some()
-            || matches!(name.as_str(), "tessera-server" | "tessera-testkit");
+            || matches!(
+                name.as_str(),
+                "tessera-server" | "tessera-testkit" | "tessera-bench" | "tessera-bench"
+            );
         assert!(known, "{name} has no layering rule in this test: add one");
     }
 }

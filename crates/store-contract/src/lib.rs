@@ -65,6 +65,8 @@ macro_rules! store_contract_tests {
             user_list_sorts_and_paging,
             user_list_treats_sql_as_data,
             user_erase_frees_identifiers,
+            user_bulk_round_trip,
+            user_bulk_duplicates_write_nothing,
             org_unit_tree,
             org_unit_delete_in_use,
             org_unit_assignments,

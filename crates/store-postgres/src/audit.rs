@@ -29,7 +29,10 @@ struct Head {
 /// Appends every draft of `journal` to its tenant's chain, after the change it goes with.
 /// `current` is the tenant the transaction is set to; the setting is switched for drafts of
 /// other tenants (and left wherever the last one needed it). Each chain's head is locked
-/// (`FOR UPDATE`) once, so concurrent writers to one chain queue; seq has no gaps.
+/// (`FOR UPDATE`) once, so concurrent writers to one chain queue; seq has no gaps. The events
+/// are sealed in a loop and each run of consecutive drafts of one tenant is written by one
+/// `INSERT ... SELECT FROM UNNEST(...)`, so a journal of N events costs a few round trips,
+/// not N.
 pub(crate) async fn append_journal(
     conn: &mut PgConnection,
     journal: &Journal,
@@ -37,9 +40,12 @@ pub(crate) async fn append_journal(
 ) -> Result<(), StoreError> {
     let mut current = current;
     let mut heads: Vec<Head> = Vec::new();
+    let mut run: Vec<AuditEvent> = Vec::new();
     for draft in &journal.events {
         let tenant = draft.tenant_id;
         if current != Some(tenant) {
+            insert_events(conn, &run).await?;
+            run.clear();
             switch_tenant(conn, tenant).await?;
             current = Some(tenant);
         }
@@ -54,10 +60,11 @@ pub(crate) async fn append_journal(
             return Err(StoreError::Unexpected("audit head lost".into()));
         };
         let event = AuditEvent::seal(draft.clone(), head.seq + 1, head.hash.clone());
-        insert_event(conn, &event).await?;
         head.seq = event.seq;
-        head.hash = event.hash;
+        head.hash.clone_from(&event.hash);
+        run.push(event);
     }
+    insert_events(conn, &run).await?;
     for head in heads {
         if current != Some(head.tenant) {
             switch_tenant(conn, head.tenant).await?;
@@ -94,33 +101,63 @@ async fn lock_head(conn: &mut PgConnection, tenant: TenantId) -> Result<Head, St
     Ok(Head { tenant, seq, hash })
 }
 
-async fn insert_event(conn: &mut PgConnection, event: &AuditEvent) -> Result<(), StoreError> {
+/// Writes sealed events in one statement (one array per column; the statement text is the
+/// same whatever the count, so it is prepared once per connection).
+async fn insert_events(conn: &mut PgConnection, events: &[AuditEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
     let sql = format!(
         "INSERT INTO audit_events ({EVENT_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+         SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::uuid[], $4::timestamptz[], \
+         $5::text[], $6::text[], $7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], \
+         $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])"
     );
+    let changes = events
+        .iter()
+        .map(|e| to_json(&e.changes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let column = |f: for<'a> fn(&'a AuditEvent) -> Option<&'a str>| text_column(events, f);
     sqlx::query(&sql)
-        .bind(event.tenant_id.as_uuid())
-        .bind(event.seq)
-        .bind(event.id.as_uuid())
-        .bind(event.at)
-        .bind(event.actor.kind.as_str())
-        .bind(event.actor.id.as_deref())
-        .bind(event.actor.tenant_id.map(TenantId::into_uuid))
-        .bind(&event.action)
-        .bind(event.subject_kind.as_deref())
-        .bind(event.subject_id.as_deref())
-        .bind(event.outcome.as_str())
-        .bind(event.origin.ip.as_deref())
-        .bind(event.origin.user_agent.as_deref())
-        .bind(event.origin.request_id.as_deref())
-        .bind(to_json(&event.changes)?)
-        .bind(&event.prev_hash)
-        .bind(&event.hash)
+        .bind(
+            events
+                .iter()
+                .map(|e| e.tenant_id.into_uuid())
+                .collect::<Vec<_>>(),
+        )
+        .bind(events.iter().map(|e| e.seq).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.id.into_uuid()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(column(|e| Some(e.actor.kind.as_str())))
+        .bind(column(|e| e.actor.id.as_deref()))
+        .bind(
+            events
+                .iter()
+                .map(|e| e.actor.tenant_id.map(TenantId::into_uuid))
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(|e| Some(e.action.as_str())))
+        .bind(column(|e| e.subject_kind.as_deref()))
+        .bind(column(|e| e.subject_id.as_deref()))
+        .bind(column(|e| Some(e.outcome.as_str())))
+        .bind(column(|e| e.origin.ip.as_deref()))
+        .bind(column(|e| e.origin.user_agent.as_deref()))
+        .bind(column(|e| e.origin.request_id.as_deref()))
+        .bind(changes)
+        .bind(column(|e| Some(e.prev_hash.as_str())))
+        .bind(column(|e| Some(e.hash.as_str())))
         .execute(&mut *conn)
         .await
         .map_err(store_error)?;
     Ok(())
+}
+
+/// One text column of `events`, for an `UNNEST` insert.
+fn text_column(
+    events: &[AuditEvent],
+    f: for<'b> fn(&'b AuditEvent) -> Option<&'b str>,
+) -> Vec<Option<&str>> {
+    events.iter().map(f).collect()
 }
 
 #[derive(sqlx::FromRow)]

@@ -34,6 +34,7 @@ mod pool;
 mod roles;
 mod settings;
 mod tenants;
+mod user_bulk;
 mod user_list;
 mod users;
 

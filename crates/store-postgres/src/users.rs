@@ -232,6 +232,10 @@ impl UserStore for PostgresStore {
         commit(tx).await
     }
 
+    async fn insert_users(&self, users: &[User], journal: &Journal) -> Result<(), StoreError> {
+        crate::user_bulk::insert_users(self, users, journal).await
+    }
+
     async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
         let sql = format!("{USER_SELECT} WHERE u.tenant_id = $1 AND u.id = $2");
         let mut tx = self.tenant_tx(tenant).await?;

@@ -20,38 +20,60 @@ const EVENT_COLUMNS: &str = "tenant_id, seq, id, at, actor_kind, actor_id, actor
 
 /// Appends every draft of `journal` to its tenant's chain. Must run inside a write
 /// transaction (`BEGIN IMMEDIATE` holds the database's write lock, which serialises appends).
+/// Each chain's head is read once and written once per journal, however many events it
+/// holds; the events are inserted by one prepared statement in a loop.
 pub(crate) async fn append_journal(
     conn: &mut SqliteConnection,
     journal: &Journal,
 ) -> Result<(), StoreError> {
+    // (tenant, seq, hash) of each chain touched so far.
+    let mut heads: Vec<(String, i64, String)> = Vec::new();
     for draft in &journal.events {
         let tenant = draft.tenant_id.to_string();
-        sqlx::query(
-            "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (?, 0, ?) \
-             ON CONFLICT (tenant_id) DO NOTHING",
-        )
-        .bind(&tenant)
-        .bind(GENESIS_HASH)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_error)?;
-        let (seq, hash): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE tenant_id = ?")
-                .bind(&tenant)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(store_error)?;
-        let event = AuditEvent::seal(draft.clone(), seq + 1, hash);
+        let index = match heads.iter().position(|(t, _, _)| *t == tenant) {
+            Some(index) => index,
+            None => {
+                let (seq, hash) = read_head(conn, &tenant).await?;
+                heads.push((tenant, seq, hash));
+                heads.len() - 1
+            }
+        };
+        let Some((_, seq, hash)) = heads.get_mut(index) else {
+            return Err(StoreError::Unexpected("audit head lost".into()));
+        };
+        let event = AuditEvent::seal(draft.clone(), *seq + 1, hash.clone());
         insert_event(conn, &event).await?;
+        *seq = event.seq;
+        *hash = event.hash;
+    }
+    for (tenant, seq, hash) in heads {
         sqlx::query("UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ?")
-            .bind(event.seq)
-            .bind(&event.hash)
+            .bind(seq)
+            .bind(&hash)
             .bind(&tenant)
             .execute(&mut *conn)
             .await
             .map_err(store_error)?;
     }
     Ok(())
+}
+
+/// The chain's head, created at genesis if the tenant has none yet.
+async fn read_head(conn: &mut SqliteConnection, tenant: &str) -> Result<(i64, String), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (?, 0, ?) \
+         ON CONFLICT (tenant_id) DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(GENESIS_HASH)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE tenant_id = ?")
+        .bind(tenant)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(store_error)
 }
 
 async fn insert_event(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<(), StoreError> {

@@ -246,6 +246,25 @@ impl UserStore for SqliteStore {
         commit(tx).await
     }
 
+    /// One `BEGIN IMMEDIATE` transaction; the rows go through the same prepared statements
+    /// as `insert_user`, in a loop (an identifier repeated within the batch meets the unique
+    /// index like one taken before).
+    async fn insert_users(&self, users: &[User], journal: &Journal) -> Result<(), StoreError> {
+        if let Some(first) = users.first()
+            && users.iter().any(|u| u.tenant_id != first.tenant_id)
+        {
+            return Err(crate::error::unexpected(
+                "a bulk insert takes the users of one tenant",
+            ));
+        }
+        let mut tx = self.write().await?;
+        for user in users {
+            insert_user_rows(&mut tx, user).await?;
+        }
+        append_journal(&mut tx, journal).await?;
+        commit(tx).await
+    }
+
     async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
         let sql = format!("{USER_SELECT} WHERE u.tenant_id = ? AND u.id = ?");
         let row: Option<UserRow> = sqlx::query_as(&sql)

@@ -4,6 +4,8 @@
 //!
 //! The backend is SQLite in a temporary directory, or a fresh PostgreSQL database when
 //! `TESSERA_TEST_DATABASE_URL` is set (for example `postgres://postgres@127.0.0.1:5432/postgres`).
+//! The cache is in-process, or backed by Redis when `TESSERA_TEST_REDIS_URL` is set (each test
+//! app gets its own cache namespace).
 //!
 //! Entry point: [`TestApp::spawn`].
 #![allow(
@@ -103,7 +105,21 @@ pub fn test_settings(dir: &TempDir, database_url: Option<&str>) -> Settings {
     if let Some(url) = database_url {
         env.push(("TESSERA_DATABASE__URL".to_owned(), url.to_owned()));
     }
+    env.push((
+        "TESSERA_CACHE__NAMESPACE".to_owned(),
+        format!("test-{}", uuid::Uuid::new_v4().simple()),
+    ));
+    if let Some(redis) = redis_url() {
+        env.push(("TESSERA_CACHE__REDIS_URL".to_owned(), redis));
+    }
     tessera_config::load_from(None, env).expect("test settings")
+}
+
+/// The Redis server tests may use (`TESSERA_TEST_REDIS_URL`), if any.
+pub fn redis_url() -> Option<String> {
+    std::env::var("TESSERA_TEST_REDIS_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 impl TestApp {
@@ -159,10 +175,29 @@ impl TestApp {
         }
     }
 
+    /// Another node of the same installation: same database, same cache namespace (and Redis,
+    /// when configured), same master key, its own port and data directory.
+    pub async fn second_node(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = self.dir.path().join("master.key");
+        if key.exists() {
+            std::fs::copy(&key, dir.path().join("master.key")).expect("share the master key");
+        }
+        let mut settings = self.settings.clone();
+        settings.server.listen = "127.0.0.1:0".to_owned();
+        settings.server.data_dir = dir.path().to_path_buf();
+        let mut node = Self::start_with(settings, dir, None).await;
+        node.operator_key.clone_from(&self.operator_key);
+        node
+    }
+
     /// Stops the server (the database stays until the `TestApp` is dropped).
     pub async fn stop(&mut self) {
         if let Some(server) = self.server.take() {
-            server.stop().await.expect("stop");
+            server
+                .stop(std::time::Duration::from_secs(10))
+                .await
+                .expect("stop");
         }
     }
 

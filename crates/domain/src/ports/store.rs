@@ -126,6 +126,13 @@ pub trait UserStore: Send + Sync {
     /// MUST return `Duplicate { field: "username" | "email" | "phone", value }` if an
     /// identifier is already used by another user of the tenant; nothing is written then.
     async fn insert_user(&self, user: &User, journal: &Journal) -> Result<(), StoreError>;
+    /// Inserts many users of one tenant, their identifiers and `journal`, all or nothing in
+    /// one transaction (the bulk path: adapters batch the rows). MUST return
+    /// `Duplicate { field: "username" | "email" | "phone", value }` if an identifier is
+    /// already used in the tenant or appears twice within `users`, `NotFound` as
+    /// `insert_user` does, and `Unexpected` if the users are not all of one tenant; nothing
+    /// is written then. An empty slice writes only the journal.
+    async fn insert_users(&self, users: &[User], journal: &Journal) -> Result<(), StoreError>;
     /// Returns `None` for an id of another tenant.
     async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError>;
     /// The user holding this email (lower-cased) in the tenant.

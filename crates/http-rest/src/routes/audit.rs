@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 use utoipa::IntoParams;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     pub limit: Option<u32>,

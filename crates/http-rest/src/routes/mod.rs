@@ -6,6 +6,7 @@ pub mod customers;
 pub mod org_units;
 pub mod tenants;
 pub mod users;
+pub mod users_bulk;
 
 use crate::state::RestState;
 use axum::Router;
@@ -19,6 +20,7 @@ pub fn routes() -> Router<RestState> {
         .route(&format!("{t}/disable"), post(tenants::disable))
         .route(&format!("{t}/enable"), post(tenants::enable))
         .route(&format!("{t}/users"), get(users::list).post(users::create))
+        .route(&format!("{t}/users/bulk"), post(users_bulk::create))
         .route(
             &format!("{t}/users/{{id}}"),
             get(users::get).patch(users::update).delete(users::delete),

@@ -16,6 +16,7 @@ use tessera_http_kit::{JsonBody, PathParam, QueryParams};
 use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Page size (1-500, default 50).

@@ -108,6 +108,12 @@ pub fn run() -> ExitCode {
         }
     };
     if let Command::CheckConfig = cli.command {
+        if let Some(key) = &settings.security.master_key
+            && let Err(e) = tessera_crypto::MasterKey::from_base64(key.expose())
+        {
+            eprintln!("error: invalid configuration: security.master_key: {e}");
+            return ExitCode::from(2);
+        }
         print!("{}", settings.effective_toml());
         eprintln!("configuration is valid");
         return ExitCode::SUCCESS;
@@ -126,7 +132,7 @@ pub fn run() -> ExitCode {
             Command::Migrate => crate::compose::migrate(&settings).await.map(|()| {
                 eprintln!(
                     "migrations applied ({})",
-                    crate::compose::Backend::from_settings(&settings).describe()
+                    crate::compose::Backend::from_settings(&settings).describe_migrations()
                 );
                 ExitCode::SUCCESS
             }),

@@ -30,18 +30,26 @@ pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
         None => format!("http://{}", server.addr),
     };
     tracing::info!(listen = %server.addr, database = %backend.describe(), "Tessera is ready");
-    println!(
-        "Tessera is listening on http://{} ({})",
+    // Written without println!: a closed stdout (`tessera serve | head -1`) must not stop the
+    // server.
+    let announcement = format!(
+        "Tessera is listening on http://{} ({})\n  API docs:  {url}/api/docs\n  Health:    {url}/readyz\nFirst start? Run `tessera bootstrap` to create the operator tenant and an admin API key.\n",
         server.addr,
         backend.describe()
     );
-    println!("  API docs:  {url}/api/docs");
-    println!("  Health:    {url}/readyz");
-    println!(
-        "First start? Run `tessera bootstrap` to create the operator tenant and an admin API key."
-    );
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out
+            .write_all(announcement.as_bytes())
+            .and_then(|()| out.flush());
+    }
     stop.await;
     tracing::info!("stopping: finishing requests in flight");
-    server.stop().await?;
+    server
+        .stop(std::time::Duration::from_secs(
+            settings.server.shutdown_grace_secs,
+        ))
+        .await?;
     Ok(ExitCode::SUCCESS)
 }

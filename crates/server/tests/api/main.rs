@@ -10,9 +10,11 @@
 mod audit;
 mod auth;
 mod bad_input;
+mod bulk;
 mod cli;
 mod lifecycle;
 mod ops;
 mod org_units;
+mod scale_out;
 mod tenants;
 mod users;

@@ -109,6 +109,26 @@ async fn openapi_document_and_swagger_ui_are_served_without_authentication() {
         );
     }
     assert!(d["components"]["securitySchemes"]["api_key"].is_object());
+    // Operation ids are unique, and every path parameter is in its path (the two mistakes
+    // client generators choke on).
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in d["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ids.insert(id.to_owned()), "operationId {id} repeats");
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let name = p["name"].as_str().unwrap();
+                    assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: path parameter {name} is not in the path"
+                    );
+                }
+            }
+        }
+    }
     let ui = app.client.get(app.url("/api/docs/")).send().await.unwrap();
     assert_eq!(ui.status().as_u16(), 200);
     assert!(ui.text().await.unwrap().contains("swagger-ui"));

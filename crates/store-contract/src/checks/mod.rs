@@ -5,6 +5,7 @@ mod audit;
 mod bootstrap;
 mod org_units;
 mod tenants;
+mod user_bulk;
 mod user_list;
 mod users;
 
@@ -13,5 +14,6 @@ pub use audit::*;
 pub use bootstrap::*;
 pub use org_units::*;
 pub use tenants::*;
+pub use user_bulk::*;
 pub use user_list::*;
 pub use users::*;

@@ -1,0 +1,67 @@
+//! Tessera benchmarks: a binary, not timed tests. Each subcommand prints its figures next to a
+//! floor measured in the same run and never asserts time (see `docs/benchmarks.md`).
+//!
+//! Layer: tooling, like the server and the test kit: may depend on every crate.
+//!
+//! Subcommands: `http` (the real server over HTTP against a bare axum handler), `rls` (what
+//! PostgreSQL row-level security costs a primary-key lookup), `scale` (a tenant with a
+//! million users: bulk load rate and lookup latencies). `--json` prints one JSON document.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_precision_loss
+)]
+
+mod http;
+mod load;
+mod report;
+mod rls;
+mod scale;
+mod setup;
+
+use clap::{Parser, Subcommand};
+use report::Report;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tessera-bench",
+    version,
+    about = "Tessera benchmarks (figures, never assertions)"
+)]
+struct Cli {
+    /// Print one JSON document on stdout instead of tables (progress stays on stderr).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// User create and get-by-id throughput and latency over HTTP (SQLite, and PostgreSQL
+    /// with --postgres), next to a bare axum handler.
+    Http(http::Args),
+    /// The cost of row-level security on a PostgreSQL primary-key lookup.
+    Rls(rls::Args),
+    /// A tenant with many users: bulk load rate, then lookup and list-page latencies.
+    Scale(scale::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let (name, mut report) = match &cli.command {
+        Command::Http(_) => ("http", Report::new(cli.json, "http")),
+        Command::Rls(_) => ("rls", Report::new(cli.json, "rls")),
+        Command::Scale(_) => ("scale", Report::new(cli.json, "scale")),
+    };
+    report::progress(&format!("{name}: starting (release build recommended)"));
+    match cli.command {
+        Command::Http(args) => http::run(args, &mut report).await?,
+        Command::Rls(args) => rls::run(args, &mut report).await?,
+        Command::Scale(args) => scale::run(args, &mut report).await?,
+    }
+    report.finish();
+    Ok(())
+}
