@@ -69,6 +69,7 @@ const ADAPTERS: &[&str] = &[
     "tessera-store-sqlite",
     "tessera-store-postgres",
     "tessera-crypto",
+    "tessera-cache",
 ];
 const INTERFACES: &[&str] = &["tessera-http-kit", "tessera-http-rest", "tessera-api-types"];
 
