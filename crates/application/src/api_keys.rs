@@ -201,7 +201,7 @@ impl App {
             .revoke_api_key(tenant.id, id, now, &journal)
             .await
             .map_err(store_err("api key"))?;
-        self.refresh_api_key(&after, true).await;
+        self.forget_api_key(&after).await;
         Ok(after)
     }
 
@@ -212,7 +212,7 @@ impl App {
             .tenant_by_id(tenant_id)
             .await?
             .ok_or(Error::Unauthenticated(AuthFailure::Unknown))?;
-        let mut key = self
+        let key = self
             .api_key_by_hash(tenant_id, &hash_secret(presented))
             .await?
             .ok_or(Error::Unauthenticated(AuthFailure::Unknown))?;
@@ -233,10 +233,7 @@ impl App {
         if key.last_used_at.is_none_or(|t| now - t >= TOUCH_INTERVAL) {
             // Best effort: failing to record the use must not fail the request.
             match self.store().touch_api_key(tenant_id, key.id, now).await {
-                Ok(()) => {
-                    key.last_used_at = Some(now);
-                    self.refresh_api_key(&key, false).await;
-                }
+                Ok(()) => self.forget_api_key(&key).await,
                 Err(e) => tracing::warn!(error = %e, "could not record the last use of an API key"),
             }
         }

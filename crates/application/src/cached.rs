@@ -35,6 +35,17 @@ impl App {
         }
     }
 
+    /// A tenant by slug, read from the database (never the cache): for changes, which must
+    /// start from the current version.
+    pub(crate) async fn tenant_for_update(&self, slug: &str) -> Result<Tenant, Error> {
+        let slug = TenantSlug::parse_unreserved(slug).map_err(|_| Error::NotFound("tenant"))?;
+        self.store()
+            .tenant_by_slug(&slug)
+            .await
+            .map_err(store_err("tenant"))?
+            .ok_or(Error::NotFound("tenant"))
+    }
+
     /// A tenant by slug (any state); `NotFound` for a slug that is not even well formed.
     pub(crate) async fn tenant(&self, slug: &str) -> Result<Tenant, Error> {
         let slug = TenantSlug::parse_unreserved(slug).map_err(|_| Error::NotFound("tenant"))?;
@@ -94,13 +105,13 @@ impl App {
         Ok(found)
     }
 
-    /// Call after a key changed (revoked, or used: its last-use time).
-    pub(crate) async fn refresh_api_key(&self, key: &ApiKey, changed: bool) {
-        let cache_key = api_key_key(key.tenant_id, &key.secret_hash);
-        if changed && key.revoked_at.is_some() {
-            self.ports.cache.invalidate(&cache_key).await;
-        } else {
-            self.remember(&cache_key, key).await;
-        }
+    /// Call after a key changed (revoked, or its last use recorded). The entry is dropped
+    /// rather than rewritten: a rewrite could put back a copy read before a concurrent
+    /// revocation; the next request reads the key from the database instead.
+    pub(crate) async fn forget_api_key(&self, key: &ApiKey) {
+        self.ports
+            .cache
+            .invalidate(&api_key_key(key.tenant_id, &key.secret_hash))
+            .await;
     }
 }

@@ -168,7 +168,7 @@ impl App {
         patch: TenantPatch,
     ) -> Result<Tenant, Error> {
         ctx.principal.require_platform(Scope::TenantsWrite)?;
-        let before = self.tenant(slug).await?;
+        let before = self.tenant_for_update(slug).await?;
         let mut after = before.clone();
         if let Some(name) = patch.display_name {
             after.display_name = parse_display_name("display_name", &name)?;
@@ -188,7 +188,7 @@ impl App {
         state: TenantState,
     ) -> Result<Tenant, Error> {
         ctx.principal.require_platform(Scope::TenantsWrite)?;
-        let before = self.tenant(slug).await?;
+        let before = self.tenant_for_update(slug).await?;
         if before.slug.is_system() && state == TenantState::Disabled {
             return Err(Error::Conflict {
                 code: "operator_tenant",

@@ -23,8 +23,14 @@ pub struct RedisCacheSettings {
     pub timeout: Duration,
 }
 
+/// After a failed Redis command the shared tier is skipped for this long, so that a lost Redis
+/// costs one timeout now and then instead of one on every cache miss.
+const BREAKER_COOLDOWN: Duration = Duration::from_secs(2);
+
 struct Inner {
     local: MemoryCache,
+    /// When the shared tier may be tried again after a failure.
+    skip_until: std::sync::Mutex<Option<tokio::time::Instant>>,
     conn: RwLock<Option<ConnectionManager>>,
     settings: RedisCacheSettings,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
@@ -54,6 +60,7 @@ impl RedisCache {
         let inner = Arc::new(Inner {
             local: MemoryCache::new(settings.max_entries, settings.local_ttl),
             conn: RwLock::new(None),
+            skip_until: std::sync::Mutex::new(None),
             settings,
             tasks: std::sync::Mutex::new(Vec::new()),
         });
@@ -71,8 +78,37 @@ impl RedisCache {
         format!("{}:cache:{key}", self.inner.settings.namespace)
     }
 
+    /// The Redis connection, unless there is none yet or the breaker is open.
     async fn conn(&self) -> Option<ConnectionManager> {
+        let open = self
+            .inner
+            .skip_until
+            .lock()
+            .ok()
+            .and_then(|g| *g)
+            .is_some_and(|until| tokio::time::Instant::now() < until);
+        if open {
+            return None;
+        }
         self.inner.conn.read().await.clone()
+    }
+
+    /// Runs one Redis command within the configured timeout; a failure opens the breaker.
+    async fn run<T>(
+        &self,
+        what: &str,
+        cmd: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        let failure = match tokio::time::timeout(self.inner.settings.timeout, cmd).await {
+            Ok(Ok(v)) => return Some(v),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "timed out".to_owned(),
+        };
+        tracing::debug!(error = %failure, what, "Redis cache command failed; using the in-process tier for a moment");
+        if let Ok(mut g) = self.inner.skip_until.lock() {
+            *g = Some(tokio::time::Instant::now() + BREAKER_COOLDOWN);
+        }
+        None
     }
 
     /// Whether the Redis tier is connected (for tests and readiness reports).
@@ -160,44 +196,40 @@ impl Cache for RedisCache {
             return Some(v);
         }
         let mut conn = self.conn().await?;
-        match conn.get::<_, Option<Vec<u8>>>(self.key(key)).await {
-            Ok(Some(v)) => {
-                self.inner.local.put(key, &v).await;
-                Some(v)
-            }
-            Ok(None) => None,
-            Err(e) => {
-                tracing::debug!(error = %e, "Redis cache read failed; reading the database");
-                None
-            }
-        }
+        let found = self
+            .run("get", conn.get::<_, Option<Vec<u8>>>(self.key(key)))
+            .await??;
+        self.inner.local.put(key, &found).await;
+        Some(found)
     }
 
     async fn put(&self, key: &str, value: &[u8]) {
         self.inner.local.put(key, value).await;
         if let Some(mut conn) = self.conn().await {
             let ttl = self.inner.settings.ttl.as_secs().max(1);
-            if let Err(e) = conn.set_ex::<_, _, ()>(self.key(key), value, ttl).await {
-                tracing::debug!(error = %e, "Redis cache write failed");
-            }
+            self.run("set", conn.set_ex::<_, _, ()>(self.key(key), value, ttl))
+                .await;
         }
     }
 
     async fn invalidate(&self, key: &str) {
         self.inner.local.invalidate(key).await;
-        let Some(mut conn) = self.conn().await else {
+        let published = match self.conn().await {
+            None => None,
+            Some(mut conn) => match self.run("del", conn.del::<_, ()>(self.key(key))).await {
+                None => None,
+                Some(()) => {
+                    let chan = channel(&self.inner.settings.namespace);
+                    self.run("publish", conn.publish::<_, _, ()>(chan, key))
+                        .await
+                }
+            },
+        };
+        if published.is_none() {
             tracing::warn!(
                 key,
-                "Redis unreachable: other nodes keep this entry until their local TTL expires"
+                "could not invalidate a shared cache entry: other nodes keep it until it expires"
             );
-            return;
-        };
-        let deleted: Result<(), _> = conn.del(self.key(key)).await;
-        let published: Result<(), _> = conn
-            .publish(channel(&self.inner.settings.namespace), key)
-            .await;
-        if let Err(e) = deleted.and(published) {
-            tracing::warn!(error = %e, key, "could not invalidate a shared cache entry; other nodes keep it until its TTL expires");
         }
     }
 }

@@ -121,3 +121,51 @@ fn uuid_like() -> String {
             .as_nanos()
     )
 }
+
+#[tokio::test]
+async fn a_redis_lost_after_connecting_degrades_to_the_local_tier_then_recovers() {
+    let Some(url) =
+        redis_url("a_redis_lost_after_connecting_degrades_to_the_local_tier_then_recovers")
+    else {
+        return;
+    };
+    let target = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let proxy = tessera_testkit::proxy::Proxy::start(target).await;
+    let ns = format!("test-{}", uuid_like());
+    // Node A reaches Redis through the proxy; node B directly.
+    let a = RedisCache::start(settings(
+        &format!("redis://127.0.0.1:{}/0", proxy.port),
+        &ns,
+    ))
+    .unwrap();
+    let b = RedisCache::start(settings(&url, &ns)).unwrap();
+    assert!(until(async || a.connected().await && b.connected().await).await);
+    b.put("shared", b"v").await;
+    assert_eq!(a.get("shared").await.as_deref(), Some(&b"v"[..]));
+
+    proxy.cut();
+    // Node A keeps answering: misses stay misses, its local tier still works. The timeout only
+    // detects a stall (a cache that waits on a dead Redis for every miss); it is no benchmark.
+    let degraded = tokio::time::timeout(Duration::from_secs(10), async {
+        for i in 0..50 {
+            assert_eq!(a.get(&format!("missing-{i}")).await, None);
+        }
+        a.put("local", b"x").await;
+        a.get("local").await
+    })
+    .await
+    .expect("a lost Redis stalled the cache");
+    assert_eq!(degraded.as_deref(), Some(&b"x"[..]));
+
+    proxy.restore();
+    b.put("after", b"w").await;
+    assert!(
+        until(async || a.get("after").await.is_some()).await,
+        "node A never reconnected to Redis"
+    );
+}

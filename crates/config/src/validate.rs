@@ -52,7 +52,8 @@ pub(crate) fn validate(settings: &mut Settings, figment: &Figment) -> Result<(),
 
     let cache = &settings.cache;
     if let Some(url) = &cache.redis_url {
-        let ok = url.expose().starts_with("redis://") || url.expose().starts_with("rediss://");
+        let lower = url.expose().trim().to_ascii_lowercase();
+        let ok = lower.starts_with("redis://") || lower.starts_with("rediss://");
         if !ok {
             return Err(invalid(
                 "cache.redis_url",
@@ -60,11 +61,14 @@ pub(crate) fn validate(settings: &mut Settings, figment: &Figment) -> Result<(),
             ));
         }
     }
-    if cache.ttl_secs == 0 || cache.local_ttl_secs == 0 || cache.max_entries == 0 {
-        return Err(invalid(
-            "cache",
-            "ttl_secs, local_ttl_secs and max_entries must be at least 1".to_owned(),
-        ));
+    for (key, value) in [
+        ("cache.ttl_secs", cache.ttl_secs),
+        ("cache.local_ttl_secs", cache.local_ttl_secs),
+        ("cache.max_entries", cache.max_entries),
+    ] {
+        if value == 0 {
+            return Err(invalid(key, "must be at least 1".to_owned()));
+        }
     }
     let ns_ok = !cache.namespace.is_empty()
         && cache.namespace.len() <= 64

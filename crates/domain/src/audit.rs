@@ -207,13 +207,25 @@ impl AuditEvent {
 }
 
 /// The first event that breaks a chain, and how.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("audit chain broken at event #{seq} ({id}): {reason}")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainBreak {
     pub seq: i64,
+    /// The event's id; empty when the break is not one event (a missing tail).
     pub id: String,
     pub reason: String,
 }
+
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "audit chain broken at event #{}", self.seq)?;
+        if !self.id.is_empty() {
+            write!(f, " ({})", self.id)?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl std::error::Error for ChainBreak {}
 
 /// Walks a tenant's events in `seq` order and reports the first one that does not fit.
 #[derive(Debug)]

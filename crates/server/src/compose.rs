@@ -24,7 +24,7 @@ pub enum Backend {
 impl Backend {
     pub fn from_settings(settings: &Settings) -> Self {
         let db = &settings.database;
-        match db.url.as_ref().map(|u| u.expose().to_owned()) {
+        match db.url.as_ref().map(|u| u.expose().trim().to_owned()) {
             Some(url)
                 if url.to_ascii_lowercase().starts_with("postgres://")
                     || url.to_ascii_lowercase().starts_with("postgresql://") =>
@@ -37,10 +37,15 @@ impl Backend {
                     connect_timeout: Duration::from_secs(db.connect_timeout_secs),
                 })
             }
-            Some(url) => Backend::Sqlite(PathBuf::from(
-                url.trim_start_matches("sqlite://")
-                    .trim_start_matches("sqlite:"),
-            )),
+            Some(url) => {
+                // `sqlite:PATH` or `sqlite://PATH`, scheme in any case.
+                let url = url.trim();
+                let path = ["sqlite://", "sqlite:"]
+                    .iter()
+                    .find(|p| url.len() >= p.len() && url[..p.len()].eq_ignore_ascii_case(p))
+                    .map_or(url, |p| &url[p.len()..]);
+                Backend::Sqlite(PathBuf::from(path))
+            }
             None => Backend::Sqlite(settings.sqlite_path()),
         }
     }

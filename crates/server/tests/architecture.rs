@@ -222,7 +222,7 @@ fn internal_edges_follow_the_hexagon() {
         let known = allowed(name).is_some()
             || matches!(
                 name.as_str(),
-                "tessera-server" | "tessera-testkit" | "tessera-bench" | "tessera-bench"
+                "tessera-server" | "tessera-testkit" | "tessera-bench"
             );
         assert!(known, "{name} has no layering rule in this test: add one");
     }

@@ -9,6 +9,10 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, PgConnection, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
+
+/// Key of the advisory lock that serialises the migrations of one database ("tessera" in
+/// ASCII).
+const MIGRATION_LOCK: i64 = 0x0074_6573_7365_7261;
 use tessera_domain::TenantId;
 use tessera_domain::ports::{HealthProbe, StoreError};
 
@@ -30,6 +34,14 @@ impl PostgresStore {
         let options = connect_options(admin_url)?;
         let target = describe(&options);
         let mut conn = open(&options, settings.connect_timeout, &target).await?;
+        // Nodes starting together migrate one at a time: the grants below rewrite catalog
+        // rows, and concurrent rewrites fail with "tuple concurrently updated". The lock is
+        // released when this session ends, whatever happens.
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut conn)
+            .await
+            .map_err(store_error)?;
         sqlx::migrate!("./migrations")
             .run(&mut conn)
             .await
@@ -38,7 +50,20 @@ impl PostgresStore {
                 other => unexpected(format!("PostgreSQL migration failed on {target}: {other}")),
             })?;
         let login = connect_options(&settings.url)?.get_username().to_owned();
-        ensure_app_role(&mut conn, &role, Some(&login)).await?;
+        // Roles are cluster-wide, so migrations of other databases may still race on them:
+        // retry the role step a few times.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match ensure_app_role(&mut conn, &role, Some(&login)).await {
+                Err(StoreError::Unexpected(e))
+                    if attempt < 4 && e.to_string().contains("concurrently updated") =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                }
+                other => break other?,
+            }
+        }
         tracing::info!(database = %target, app_role = %role, "PostgreSQL migrations applied");
         // Closing politely is a courtesy; the migration is committed either way.
         let _ = conn.close().await;

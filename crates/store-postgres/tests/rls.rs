@@ -342,3 +342,21 @@ async fn a_database_that_is_down_is_unavailable() {
         Err(StoreError::Unavailable(_))
     ));
 }
+
+#[tokio::test]
+async fn nodes_starting_together_migrate_one_at_a_time_without_errors() {
+    let Some(db) =
+        TestDatabase::from_env("nodes_starting_together_migrate_one_at_a_time_without_errors")
+            .await
+    else {
+        return;
+    };
+    let settings = db.settings();
+    let runs = (0..4).map(|_| PostgresStore::migrate(&settings));
+    for result in futures::future::join_all(runs).await {
+        result.expect("a concurrent migration failed");
+    }
+    PostgresStore::connect(&settings)
+        .await
+        .expect("connect after concurrent migrations");
+}

@@ -15,6 +15,8 @@
     clippy::disallowed_methods
 )]
 
+pub mod proxy;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -184,6 +186,11 @@ impl TestApp {
             std::fs::copy(&key, dir.path().join("master.key")).expect("share the master key");
         }
         let mut settings = self.settings.clone();
+        if settings.database.url.is_none() {
+            // The embedded database of the first node, shared (SQLite in WAL mode allows it).
+            let shared = format!("sqlite:{}", self.settings.sqlite_path().display());
+            settings.database.url = Some(tessera_config::Secret::new(shared));
+        }
         settings.server.listen = "127.0.0.1:0".to_owned();
         settings.server.data_dir = dir.path().to_path_buf();
         let mut node = Self::start_with(settings, dir, None).await;

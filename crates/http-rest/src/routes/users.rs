@@ -255,8 +255,9 @@ pub async fn restore(
 }
 
 /// Erase a deleted user for good: the record and its identifiers go (the identifiers are
-/// free again). The erase event names only the removed fields; earlier audit events keep what
-/// they recorded (set `mask_pii_in_audit` on the tenant to keep personal data out of them).
+/// free again). The erase event records what was removed with personal data masked; earlier
+/// audit events keep what they recorded (set `mask_pii_in_audit` on the tenant to keep personal
+/// data out of them).
 #[utoipa::path(post, path = "/api/v1/tenants/{t}/users/{id}/erase", tag = "users", params(("t" = String, Path), ("id" = Uuid, Path)),
     responses((status = 204), (status = 409, description = "not deleted first")), security(("api_key" = [])))]
 pub async fn erase(

@@ -134,57 +134,6 @@ async fn openapi_document_and_swagger_ui_are_served_without_authentication() {
     assert!(ui.text().await.unwrap().contains("swagger-ui"));
 }
 
-/// A TCP proxy in front of PostgreSQL that the test can cut and restore.
-mod proxy {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
-    use tokio::net::{TcpListener, TcpStream};
-    use tokio::task::JoinHandle;
-
-    pub struct Proxy {
-        pub port: u16,
-        up: Arc<AtomicBool>,
-        links: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    }
-
-    impl Proxy {
-        pub async fn start(target: String) -> Self {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let port = listener.local_addr().unwrap().port();
-            let up = Arc::new(AtomicBool::new(true));
-            let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-            let (up2, links2) = (up.clone(), links.clone());
-            tokio::spawn(async move {
-                while let Ok((mut inbound, _)) = listener.accept().await {
-                    if !up2.load(Ordering::SeqCst) {
-                        continue; // dropped: connection refused-ish
-                    }
-                    let target = target.clone();
-                    let link = tokio::spawn(async move {
-                        if let Ok(mut outbound) = TcpStream::connect(&target).await {
-                            let _ =
-                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                        }
-                    });
-                    links2.lock().unwrap().push(link);
-                }
-            });
-            Self { port, up, links }
-        }
-
-        pub fn cut(&self) {
-            self.up.store(false, Ordering::SeqCst);
-            for link in self.links.lock().unwrap().drain(..) {
-                link.abort();
-            }
-        }
-
-        pub fn restore(&self) {
-            self.up.store(true, Ordering::SeqCst);
-        }
-    }
-}
-
 #[tokio::test]
 async fn readiness_reports_a_lost_database_and_recovers_without_restart() {
     if !tessera_testkit::postgres_configured() {
@@ -197,7 +146,7 @@ async fn readiness_reports_a_lost_database_and_recovers_without_restart() {
     let db = tessera_store_postgres::testing::TestDatabase::create(&base).await;
     let mut url = url::Url::parse(&db.url).unwrap();
     let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let proxy = proxy::Proxy::start(target).await;
+    let proxy = tessera_testkit::proxy::Proxy::start(target).await;
     url.set_port(Some(proxy.port)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let settings = tessera_testkit::test_settings(&dir, Some(url.as_str()));

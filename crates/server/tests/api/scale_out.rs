@@ -79,3 +79,31 @@ async fn wait_for(node: &TestApp, path: &str, key: &str, status: u16) -> bool {
     }
     false
 }
+
+#[tokio::test]
+async fn a_node_with_a_stale_cached_tenant_still_updates_it_from_the_current_version() {
+    // Runs on every backend, with or without Redis: without Redis, node B's in-process cache
+    // keeps the tenant as it was, and a change must not start from that copy.
+    let a = TestApp::spawn().await;
+    let b = a.second_node().await;
+    let t = a.tenant().await;
+    let before = b.get(&format!("/api/v1/tenants/{t}")).await;
+    assert_eq!(before.expect(200)["version"], 1);
+    a.patch(
+        &format!("/api/v1/tenants/{t}"),
+        json!({"display_name": "Renamed by A"}),
+    )
+    .await
+    .expect(200);
+    let after = b
+        .patch(
+            &format!("/api/v1/tenants/{t}"),
+            json!({"display_name": "Renamed by B"}),
+        )
+        .await;
+    assert_eq!(after.expect(200)["version"], 3);
+    let disabled = b
+        .post(&format!("/api/v1/tenants/{t}/disable"), json!({}))
+        .await;
+    assert_eq!(disabled.expect(200)["version"], 4);
+}
