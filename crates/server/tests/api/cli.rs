@@ -213,3 +213,60 @@ mod reqwest {
         runtime.block_on(async { ::reqwest::get(url).await.unwrap().status().as_u16() })
     }
 }
+
+#[test]
+fn logs_are_json_lines_carrying_the_request_id_and_never_the_presented_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tessera(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TESSERA_LOG__LEVEL", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.split_whitespace().nth(4).unwrap().to_owned();
+    let secret = "tsk_0123456789abcdef0123456789abcdef_TOPSECRETTOPSECRETTOPSECRETTOPSECRETTOPSECR";
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = ::reqwest::Client::new();
+        let res = client
+            .get(format!("{url}/api/v1/tenants"))
+            .bearer_auth(secret)
+            .header("x-request-id", "log-me-7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 401);
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let served: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))
+        })
+        .filter(|l| l["message"] == "request served")
+        .collect();
+    assert!(
+        served
+            .iter()
+            .any(|l| l["span"]["request_id"] == "log-me-7" && l["status"] == 401),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains("TOPSECRET"),
+        "a presented key reached the logs: {logs}"
+    );
+}
