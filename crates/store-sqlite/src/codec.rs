@@ -9,12 +9,7 @@ use tessera_domain::paging::{Cursor, Page, page_size};
 use tessera_domain::ports::StoreError;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
-use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
-
-/// Cursor keys of timestamps: RFC 3339, UTC, exactly six fractional digits. Sorts
-/// lexicographically like the instants it encodes (years 0000-9999).
-const CURSOR_TIME: &[BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+use time::{Date, OffsetDateTime};
 
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 
@@ -39,16 +34,12 @@ pub(crate) fn opt_from_micros(value: Option<i64>) -> Result<Option<OffsetDateTim
 
 /// The cursor key of an instant.
 pub(crate) fn cursor_time(at: OffsetDateTime) -> Result<String, StoreError> {
-    at.to_offset(UtcOffset::UTC)
-        .format(CURSOR_TIME)
-        .map_err(|e| unexpected(format!("cannot format a cursor: {e}")))
+    Cursor::time_key(at).ok_or_else(|| unexpected("cannot format a cursor outside years 0-9999"))
 }
 
 /// Reads a cursor key written by [`cursor_time`].
 pub(crate) fn parse_cursor_time(key: &str) -> Result<OffsetDateTime, StoreError> {
-    PrimitiveDateTime::parse(key, CURSOR_TIME)
-        .map(PrimitiveDateTime::assume_utc)
-        .map_err(invalid_cursor)
+    Cursor::parse_time_key(key).ok_or_else(|| invalid_cursor("not a cursor time"))
 }
 
 pub(crate) fn invalid_cursor(error: impl std::fmt::Display) -> StoreError {
@@ -114,29 +105,22 @@ pub(crate) fn variant<T>(
 
 /// The page size for a requested limit (0 means the default), clamped to the maximum.
 pub(crate) fn page_limit(requested: u32) -> u32 {
-    page_size((requested != 0).then_some(requested))
+    page_size(Some(requested))
 }
 
 /// How many rows to fetch for a page: one more than its size, to know whether more follow.
 pub(crate) fn fetch_limit(limit: u32) -> i64 {
-    i64::from(limit) + 1
+    tessera_domain::paging::overfetch(limit)
 }
 
 /// Turns the rows fetched with [`fetch_limit`] into a page whose `next` points after its last
 /// item when more rows follow.
 pub(crate) fn into_page<T>(
-    mut items: Vec<T>,
+    items: Vec<T>,
     limit: u32,
     cursor: impl Fn(&T) -> Result<Cursor, StoreError>,
 ) -> Result<Page<T>, StoreError> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(cursor).transpose()?
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    Page::from_overfetch(items, limit, cursor)
 }
 
 /// A position in a list (`usize`) as a column value.
