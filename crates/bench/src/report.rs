@@ -96,7 +96,7 @@ impl Report {
         if !self.json {
             println!("{text}");
         }
-        self.doc.insert(key.to_owned(), json!(text));
+        self.doc.insert(key.to_owned(), json!(text.trim()));
     }
 
     /// A table for people; `data` goes into the JSON document under `key`.
@@ -137,7 +137,7 @@ impl Report {
                     }
                 })
                 .collect();
-            println!("  {}", padded.join("  "));
+            println!("  {}", padded.join("  ").trim_end());
         };
         line(header.to_vec());
         let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();

@@ -19,8 +19,7 @@ use tessera_domain::paging::{Cursor, SortOrder};
 use tessera_domain::ports::{UserQuery, UserSort, UserStore};
 use tessera_domain::{TenantId, UserId};
 use tessera_store_postgres::{DEFAULT_APP_ROLE, PostgresStore};
-use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 #[derive(clap::Args, Debug)]
@@ -152,8 +151,10 @@ async fn load(fixture: &PgFixture, slug: &str, args: &Args) -> anyhow::Result<()
     Ok(())
 }
 
-const CURSOR_TIME: &[time::format_description::BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+/// The cursor key of an instant, as the stores write it.
+fn time_key(at: OffsetDateTime) -> anyhow::Result<String> {
+    Cursor::time_key(at).ok_or_else(|| anyhow!("{at} has no cursor key"))
+}
 
 fn nanos(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
@@ -215,7 +216,7 @@ async fn measure(
         for (id, created_at, username_key) in sample {
             let key = match sort {
                 UserSort::Username => username_key.clone(),
-                _ => created_at.to_offset(UtcOffset::UTC).format(CURSOR_TIME)?,
+                _ => time_key(*created_at)?,
             };
             let query = UserQuery {
                 state,
@@ -257,7 +258,7 @@ async fn explain(
         COALESCE((SELECT json_agg(json_build_array(p.phone, p.verified, p.is_primary) ORDER BY p.position) \
                   FROM user_phones p WHERE p.tenant_id = u.tenant_id AND p.user_id = u.id)::text, '[]') \
         FROM users u";
-    let at = created_at.to_offset(UtcOffset::UTC).format(CURSOR_TIME)?;
+    let at = time_key(*created_at)?;
     let key = username_key.replace('\'', "''");
     let queries = [
         (
