@@ -360,3 +360,48 @@ async fn nodes_starting_together_migrate_one_at_a_time_without_errors() {
         .await
         .expect("connect after concurrent migrations");
 }
+
+#[tokio::test]
+async fn connections_use_tls_when_asked_and_verify_the_server_certificate() {
+    let Some(db) =
+        TestDatabase::from_env("connections_use_tls_when_asked_and_verify_the_server_certificate")
+            .await
+    else {
+        return;
+    };
+    let mut admin_conn = admin(&db).await;
+    let ssl_on: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(&mut admin_conn)
+        .await
+        .unwrap();
+    if ssl_on != "on" {
+        println!(
+            "skipped connections_use_tls_when_asked_and_verify_the_server_certificate: the server has ssl = off"
+        );
+        return;
+    }
+    let mut settings = db.settings();
+    PostgresStore::migrate(&settings).await.unwrap();
+    settings.url = format!("{}?sslmode=require", db.url);
+    let store = PostgresStore::connect(&settings)
+        .await
+        .expect("connect over TLS");
+    HealthProbe::ping(&store).await.unwrap();
+    let (backends, encrypted): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()",
+    )
+    .fetch_one(&mut admin_conn)
+    .await
+    .unwrap();
+    assert!(
+        backends > 0 && backends == encrypted,
+        "{encrypted} of {backends} store connections use TLS"
+    );
+    // The test server's certificate is self-signed: full verification must refuse it.
+    settings.url = format!("{}?sslmode=verify-full", db.url);
+    assert!(
+        PostgresStore::connect(&settings).await.is_err(),
+        "an untrusted server certificate was accepted"
+    );
+}
