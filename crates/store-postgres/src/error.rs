@@ -38,7 +38,10 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
             }
             _ => StoreError::Unexpected(Box::new(error)),
         },
+        // A broken conversation with the server (a connection dropped during the TLS
+        // negotiation answers "unexpected response from SSLRequest") is a transport failure.
         sqlx::Error::Io(_)
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
