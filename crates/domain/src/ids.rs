@@ -68,3 +68,15 @@ id_type!(
     /// A one-time setup link issued by bootstrap.
     SetupTokenId
 );
+id_type!(
+    /// A server-side sign-in session.
+    SessionId
+);
+id_type!(
+    /// A one-time code or link (verification, recovery).
+    CodeId
+);
+id_type!(
+    /// A family of rotating refresh tokens (one per sign-in).
+    RefreshFamilyId
+);

@@ -13,6 +13,9 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod auth_settings;
+pub mod code;
+pub mod credential;
 pub mod error;
 pub mod identifiers;
 pub mod ids;
@@ -21,8 +24,10 @@ pub mod org_unit;
 pub mod paging;
 pub mod ports;
 pub mod profile;
+pub mod session;
 pub mod settings;
 pub mod tenant;
+pub mod token;
 pub mod user;
 
 pub use error::ValidationError;

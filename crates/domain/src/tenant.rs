@@ -147,6 +147,8 @@ pub struct TenantSettings {
     pub custom_attributes_schema: Option<serde_json::Value>,
     /// Mask personal data (emails, phones, names) in audit records.
     pub mask_pii_in_audit: bool,
+    /// Registration, sign-in, password, session and token rules.
+    pub auth: crate::auth_settings::AuthSettings,
 }
 
 /// A tenant: an isolated directory of users with its own issuer `{public_url}/t/{slug}`.

@@ -1,14 +1,26 @@
 //! Ports: what the application needs from the outside world, as narrow traits named for a
-//! role. Adapters (stores, crypto, clocks) implement them; the server wires them.
+//! role. Adapters (stores, crypto, clocks, notifiers) implement them; the server wires them.
 
+mod auth_store;
 mod cache;
 mod clock;
+mod keyed_hash;
+mod limiter;
+mod notifier;
+mod password_hasher;
 mod random;
 mod sealer;
 mod store;
+mod token_signer;
 
+pub use auth_store::*;
 pub use cache::Cache;
 pub use clock::Clock;
+pub use keyed_hash::KeyedHasher;
+pub use limiter::{AttemptCounter, Attempts};
+pub use notifier::{Channel, Message, MessageKind, Notifier, NotifyError};
+pub use password_hasher::{HashError, PasswordHasher};
 pub use random::Random;
 pub use sealer::{SealError, SecretSealer};
 pub use store::*;
+pub use token_signer::{GeneratedKey, TokenError, TokenSigner, VerifyingKey};

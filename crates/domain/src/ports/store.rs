@@ -148,14 +148,17 @@ pub trait UserStore: Send + Sync {
     ) -> Result<Page<User>, StoreError>;
     /// Replaces the user and their identifiers (`user.version` is already
     /// `expected_version + 1`). MUST return `Conflict` on a version mismatch, `NotFound` if
-    /// absent, `Duplicate` as `insert_user` does.
+    /// absent, `Duplicate` as `insert_user` does. When the new state is suspended,
+    /// deactivated or deleted, every session and refresh token of the user is revoked in
+    /// the same transaction.
     async fn update_user(
         &self,
         user: &User,
         expected_version: i64,
         journal: &Journal,
     ) -> Result<(), StoreError>;
-    /// Removes the user, their identifiers and assignments for good. MUST return `NotFound`
+    /// Removes the user, their identifiers, assignments, password, sessions, codes and
+    /// refresh tokens for good. MUST return `NotFound`
     /// if absent.
     async fn erase_user(
         &self,
@@ -264,6 +267,8 @@ pub trait ApiKeyStore: Send + Sync {
 #[derive(Clone, Debug, Default)]
 pub struct AuditQuery {
     pub action: Option<String>,
+    /// Actions starting with this prefix (for example `auth.login` for the login history).
+    pub action_prefix: Option<String>,
     pub actor_id: Option<String>,
     pub subject_id: Option<String>,
     pub outcome: Option<Outcome>,
@@ -320,7 +325,14 @@ pub trait BootstrapStore: Send + Sync {
 
 /// Everything the application needs from a database.
 pub trait Store:
-    HealthProbe + TenantStore + UserStore + OrgUnitStore + ApiKeyStore + AuditStore + BootstrapStore
+    HealthProbe
+    + TenantStore
+    + UserStore
+    + OrgUnitStore
+    + ApiKeyStore
+    + AuditStore
+    + BootstrapStore
+    + super::AuthStore
 {
 }
 
@@ -332,5 +344,6 @@ impl<T> Store for T where
         + ApiKeyStore
         + AuditStore
         + BootstrapStore
+        + super::AuthStore
 {
 }
