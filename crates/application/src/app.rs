@@ -8,7 +8,10 @@ use serde::Serialize;
 use std::sync::Arc;
 use tessera_domain::AuditEventId;
 use tessera_domain::audit::{AuditDraft, Outcome};
-use tessera_domain::ports::{Cache, Clock, Journal, Random, SecretSealer, Store};
+use tessera_domain::ports::{
+    AttemptCounter, Cache, Clock, Journal, KeyedHasher, Notifier, PasswordHasher, Random,
+    SecretSealer, Store, TokenSigner,
+};
 use tessera_domain::tenant::Tenant;
 
 /// The outside world, as ports.
@@ -19,17 +22,45 @@ pub struct Ports {
     pub random: Arc<dyn Random>,
     pub sealer: Arc<dyn SecretSealer>,
     pub cache: Arc<dyn Cache>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub signer: Arc<dyn TokenSigner>,
+    pub keyed: Arc<dyn KeyedHasher>,
+    pub notifier: Arc<dyn Notifier>,
+    pub attempts: Arc<dyn AttemptCounter>,
 }
 
 /// Tessera's use cases.
 #[derive(Clone)]
 pub struct App {
     pub(crate) ports: Ports,
+    /// The public base URL; the issuer of tenant `t` is `{public_url}/t/{t}`.
+    pub(crate) public_url: Arc<str>,
+    pub(crate) keyring: Arc<crate::auth::keyring::Keyring>,
 }
 
 impl App {
     pub fn new(ports: Ports) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            public_url: Arc::from("http://127.0.0.1:8080"),
+            keyring: Arc::default(),
+        }
+    }
+
+    /// The same application, answering under `public_url` (known once the server is bound).
+    #[must_use]
+    pub fn with_public_url(mut self, public_url: &str) -> Self {
+        self.public_url = Arc::from(public_url.trim_end_matches('/'));
+        self
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The issuer of a tenant's tokens.
+    pub fn issuer(&self, tenant: &Tenant) -> String {
+        format!("{}/t/{}", self.public_url, tenant.slug)
     }
 
     /// The current time at the precision every store keeps (microseconds), so that what a

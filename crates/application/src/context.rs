@@ -4,7 +4,7 @@ use crate::error::Error;
 use tessera_domain::api_key::Scope;
 use tessera_domain::audit::{Actor, ActorKind, Origin};
 use tessera_domain::tenant::Tenant;
-use tessera_domain::{ApiKeyId, TenantId};
+use tessera_domain::{ApiKeyId, SessionId, TenantId, UserId};
 
 /// An authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,17 @@ pub enum Principal {
     },
     /// The command line on the server host (bootstrap, audit verify): trusted.
     Cli,
+    /// A signed-in user (session cookie or access token). Acts on their own account only;
+    /// the admin API needs an API key until roles are granted (authorization issue).
+    User {
+        tenant_id: TenantId,
+        user_id: UserId,
+        session_id: SessionId,
+    },
+    /// Nobody yet: a sign-in, registration or recovery request.
+    Anonymous,
+    /// Tessera itself (schedulers).
+    System,
 }
 
 impl Principal {
@@ -29,19 +40,38 @@ impl Principal {
                 tenant_id: Some(*tenant_id),
             },
             Self::Cli => Actor::cli(),
+            Self::User {
+                tenant_id, user_id, ..
+            } => Actor {
+                kind: ActorKind::User,
+                id: Some(user_id.to_string()),
+                tenant_id: Some(*tenant_id),
+            },
+            Self::System => Actor {
+                kind: ActorKind::System,
+                id: None,
+                tenant_id: None,
+            },
+            Self::Anonymous => Actor {
+                kind: ActorKind::User,
+                id: None,
+                tenant_id: None,
+            },
         }
     }
 
     fn has_scope(&self, wanted: Scope) -> bool {
         match self {
             Self::ApiKey { scopes, .. } => scopes.iter().any(|s| s.grants(wanted)),
-            Self::Cli => true,
+            Self::Cli | Self::System => true,
+            Self::User { .. } | Self::Anonymous => false,
         }
     }
 
     /// Platform-level permission (tenant registry): operator keys only.
     pub fn require_platform(&self, wanted: Scope) -> Result<(), Error> {
         match self {
+            Self::User { .. } | Self::Anonymous => Err(user_forbidden()),
             Self::ApiKey {
                 operator: false, ..
             } => Err(Error::Forbidden(
@@ -72,11 +102,27 @@ impl Principal {
                 )));
             }
         }
+        if let Self::User { tenant_id, .. } = self {
+            if *tenant_id != tenant.id {
+                return Err(Error::NotFound("tenant"));
+            }
+            return Err(user_forbidden());
+        }
+        if matches!(self, Self::Anonymous) {
+            return Err(user_forbidden());
+        }
         if !self.has_scope(wanted) {
             return Err(missing(wanted));
         }
         Ok(())
     }
+}
+
+fn user_forbidden() -> Error {
+    Error::Forbidden(
+        "the admin API takes an API key; a signed-in user manages their own account under /t/{tenant}/api/v1/me"
+            .to_owned(),
+    )
 }
 
 fn missing(wanted: Scope) -> Error {
@@ -95,6 +141,22 @@ impl RequestContext {
         Self {
             principal: Principal::Cli,
             origin: Origin::default(),
+        }
+    }
+
+    /// Tessera's own background work.
+    pub fn system() -> Self {
+        Self {
+            principal: Principal::System,
+            origin: Origin::default(),
+        }
+    }
+
+    /// An unauthenticated request (sign-in, registration, recovery) from `origin`.
+    pub fn anonymous(origin: Origin) -> Self {
+        Self {
+            principal: Principal::Anonymous,
+            origin,
         }
     }
 }

@@ -14,6 +14,16 @@ pub enum AuthFailure {
     Unknown,
     Expired,
     Revoked,
+    /// Sign-in: the identifier or the password is wrong (never says which).
+    BadCredentials,
+    /// An access token that is malformed, forged, expired or whose session ended.
+    InvalidToken,
+    /// No session cookie, or the session ended.
+    NoSession,
+    /// A refresh token that is unknown, expired or revoked.
+    InvalidRefreshToken,
+    /// A refresh token that was already used: its whole family is now revoked.
+    RefreshTokenReused,
 }
 
 impl AuthFailure {
@@ -24,6 +34,28 @@ impl AuthFailure {
             Self::Unknown => "the API key is not known",
             Self::Expired => "the API key has expired",
             Self::Revoked => "the API key was revoked",
+            Self::BadCredentials => "the identifier or the password is wrong",
+            Self::InvalidToken => "the access token is invalid or has expired",
+            Self::NoSession => "you are not signed in, or your session has ended",
+            Self::InvalidRefreshToken => "the refresh token is invalid, expired or revoked",
+            Self::RefreshTokenReused => {
+                "the refresh token was already used; every token of this sign-in is now revoked"
+            }
+        }
+    }
+
+    /// A stable machine-readable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Missing => "credentials_required",
+            Self::Malformed => "malformed_credentials",
+            Self::Unknown => "unknown_api_key",
+            Self::Expired => "expired_api_key",
+            Self::Revoked => "revoked_api_key",
+            Self::BadCredentials => "invalid_credentials",
+            Self::InvalidToken => "invalid_token",
+            Self::NoSession => "not_signed_in",
+            Self::InvalidRefreshToken | Self::RefreshTokenReused => "invalid_grant",
         }
     }
 }
@@ -59,6 +91,17 @@ pub enum Error {
     /// The caller is not authenticated.
     #[error("{}", .0.describe())]
     Unauthenticated(AuthFailure),
+    /// The caller is known but this action is refused for a reason it can act on
+    /// (`verification_required`, `password_reset_required`, `account_disabled`,
+    /// `registration_closed`...). `code` is stable.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
+    /// Too many attempts: try again after `retry_after_secs`.
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    Throttled { retry_after_secs: u64 },
+    /// A bounded resource (the password hashing pool) is saturated: try again shortly.
+    #[error("the service is busy; try again shortly")]
+    Busy,
     /// The database does not answer.
     #[error("the service is temporarily unavailable")]
     Unavailable,

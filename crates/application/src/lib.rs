@@ -1,5 +1,5 @@
 //! Tessera application layer: the use cases (tenants, users, customers, organization units,
-//! API keys, audit, bootstrap) written against the domain ports.
+//! API keys, audit, bootstrap, native authentication) written against the domain ports.
 //!
 //! May depend on: `tessera-domain` and pure libraries (serde, time, uuid, hashing, JSON Schema).
 //! Must not depend on: any web framework, SQL driver, cache client, HTTP client or vendor SDK;
@@ -11,6 +11,7 @@
 mod api_keys;
 mod app;
 mod audit;
+mod auth;
 mod bootstrap;
 mod cached;
 mod changes;
@@ -25,6 +26,13 @@ mod users;
 pub use api_keys::{ApiKeyCreated, NewApiKey};
 pub use app::{App, Ports};
 pub use audit::VerifyReport;
+pub use auth::codes::Identifier;
+pub use auth::import::{ImportItem, ImportReport, MAX_IMPORT_BATCH, Skipped};
+pub use auth::keyring::SigningKeyInfo;
+pub use auth::registration::{Registered, Registration, mask};
+pub use auth::sessions::{SessionInfo, SignedIn};
+pub use auth::signin::{NewSession, describe_device};
+pub use auth::tokens::{ACCESS_TOKEN_TYP, NATIVE_CLIENT_ID, TokenPair};
 pub use bootstrap::{BootstrapOutput, BootstrapRequest};
 pub use context::{Principal, RequestContext};
 pub use cursor::{decode_cursor, encode_cursor};

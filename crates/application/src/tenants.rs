@@ -41,8 +41,22 @@ pub(crate) fn parse_display_name(field: &str, raw: &str) -> Result<String, Valid
     Ok(name.to_owned())
 }
 
-/// A custom-attribute schema must itself be a valid JSON Schema.
-pub(crate) fn check_settings(settings: &TenantSettings) -> Result<(), Error> {
+/// A custom-attribute schema must itself be a valid JSON Schema; the authentication
+/// policies must be sane and message templates must render.
+pub(crate) fn check_settings(
+    settings: &TenantSettings,
+    notifier: &dyn tessera_domain::ports::Notifier,
+) -> Result<(), Error> {
+    settings.auth.validate()?;
+    for (name, template) in &settings.auth.templates {
+        notifier.check_template(template).map_err(|e| {
+            Error::invalid(ValidationError::new(
+                format!("settings.auth.templates.{name}"),
+                "invalid_template",
+                e.to_string(),
+            ))
+        })?;
+    }
     if let Some(schema) = &settings.custom_attributes_schema {
         jsonschema::validator_for(schema).map_err(|e| {
             Error::invalid(ValidationError::new(
@@ -63,7 +77,7 @@ impl App {
     ) -> Result<Tenant, Error> {
         ctx.principal.require_platform(Scope::TenantsWrite)?;
         let display_name = parse_display_name("display_name", &new.display_name)?;
-        check_settings(&new.settings)?;
+        check_settings(&new.settings, self.ports.notifier.as_ref())?;
         let now = self.now();
         let (new_org, organization_id) = match new.organization_id {
             Some(id) => {
@@ -174,7 +188,7 @@ impl App {
             after.display_name = parse_display_name("display_name", &name)?;
         }
         if let Some(settings) = patch.settings {
-            check_settings(&settings)?;
+            check_settings(&settings, self.ports.notifier.as_ref())?;
             after.settings = settings;
         }
         self.save_tenant(ctx, before, after, "tenant.updated").await
