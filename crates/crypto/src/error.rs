@@ -40,4 +40,7 @@ pub enum CryptoError {
     /// Deriving a subkey from the master key failed (cannot happen for the lengths used).
     #[error("cannot derive a key from the master key")]
     KeyDerivation,
+    /// The password hashing settings are not usable (Argon2 bounds, no worker).
+    #[error("invalid password hashing settings: {0}")]
+    InvalidPasswordHashSettings(String),
 }

@@ -8,6 +8,8 @@
 //! Entry points: [`Problem`], [`JsonBody`], [`PathParam`], [`QueryParams`],
 //! [`layers::apply`], [`metrics::HttpMetrics`].
 
+pub mod client;
+pub mod cookies;
 mod extract;
 pub mod layers;
 pub mod metrics;
