@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod auth;
 pub mod common;
 pub mod org_units;
 pub mod tenants;

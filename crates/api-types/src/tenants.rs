@@ -14,6 +14,14 @@ pub struct TenantSettingsBody {
     pub custom_attributes_schema: Option<serde_json::Value>,
     /// Mask personal data (emails, phones, names) in audit records.
     pub mask_pii_in_audit: bool,
+    /// Registration, sign-in, password, session and token rules (see docs/authentication.md):
+    /// `self_registration`, `require_verified_identifier`, `username_login`,
+    /// `code_ttl_secs`, `code_max_attempts`, `logo_url`, `password` {min_length, max_length,
+    /// history, refuse_common...}, `sessions` {idle_timeout_secs, absolute_timeout_secs,
+    /// max_per_user}, `tokens` {signing_alg (ES256, EdDSA, RS256), access_token_ttl_secs,
+    /// refresh_token_ttl_secs, key_rotation_days}, `templates`.
+    #[schema(value_type = Option<Object>)]
+    pub auth: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]

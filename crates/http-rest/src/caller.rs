@@ -1,17 +1,24 @@
-//! The authenticated caller of a request: its API key and where the request came from.
+//! Who is calling: an admin API key ([`Caller`]), a signed-in user by access token or
+//! session cookie ([`Me`]), or nobody yet ([`Anonymous`], for sign-in and recovery).
 
 use crate::errors::ApiError;
 use crate::state::RestState;
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, ORIGIN, USER_AGENT};
 use axum::http::request::Parts;
-use std::net::SocketAddr;
-use tessera_application::{AuthFailure, Error, RequestContext};
+use tessera_application::{AuthFailure, Error, RequestContext, SignedIn};
 use tessera_domain::audit::Origin;
+use tessera_http_kit::client::client_ip;
 use tessera_http_kit::layers::REQUEST_ID;
 
 /// The request context of an authenticated caller.
 pub struct Caller(pub RequestContext);
+
+/// A signed-in user and where the request came from.
+pub struct Me(pub SignedIn, pub Origin);
+
+/// An unauthenticated request's context.
+pub struct Anonymous(pub RequestContext);
 
 fn header(parts: &Parts, name: impl axum::http::header::AsHeaderName) -> Option<String> {
     parts
@@ -21,6 +28,27 @@ fn header(parts: &Parts, name: impl axum::http::header::AsHeaderName) -> Option<
         .map(|s| s.chars().take(512).collect())
 }
 
+pub(crate) fn origin(parts: &Parts, state: &RestState) -> Origin {
+    Origin {
+        ip: client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string()),
+        user_agent: header(parts, USER_AGENT),
+        request_id: header(parts, REQUEST_ID),
+    }
+}
+
+/// The bearer token of the request, if it has an `Authorization` header.
+fn bearer(parts: &Parts) -> Result<Option<String>, Error> {
+    match header(parts, AUTHORIZATION) {
+        None => Ok(None),
+        Some(value) => match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                Ok(Some(token.trim().to_owned()))
+            }
+            _ => Err(Error::Unauthenticated(AuthFailure::Malformed)),
+        },
+    }
+}
+
 impl FromRequestParts<RestState> for Caller {
     type Rejection = ApiError;
 
@@ -28,24 +56,75 @@ impl FromRequestParts<RestState> for Caller {
         parts: &mut Parts,
         state: &RestState,
     ) -> Result<Self, Self::Rejection> {
-        let token = match header(parts, AUTHORIZATION) {
-            None => return Err(Error::Unauthenticated(AuthFailure::Missing).into()),
-            Some(value) => match value.split_once(' ') {
-                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-                    token.trim().to_owned()
-                }
-                _ => return Err(Error::Unauthenticated(AuthFailure::Malformed).into()),
-            },
-        };
+        let token = bearer(parts)?.ok_or(Error::Unauthenticated(AuthFailure::Missing))?;
         let principal = state.app.authenticate_api_key(&token).await?;
-        let origin = Origin {
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-            user_agent: header(parts, USER_AGENT),
-            request_id: header(parts, REQUEST_ID),
+        Ok(Self(RequestContext {
+            principal,
+            origin: origin(parts, state),
+        }))
+    }
+}
+
+impl FromRequestParts<RestState> for Anonymous {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RestState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(RequestContext::anonymous(origin(parts, state))))
+    }
+}
+
+/// The tenant slug of a `/t/{t}/...` path.
+fn tenant_of(parts: &Parts) -> Option<String> {
+    let mut segments = parts.uri.path().split('/').skip(1);
+    match (segments.next(), segments.next()) {
+        (Some("t"), Some(slug)) if !slug.is_empty() => Some(slug.to_owned()),
+        _ => None,
+    }
+}
+
+/// Whether an `Origin` header (when present) is this server's.
+fn same_origin(parts: &Parts, public_url: &str) -> bool {
+    let Some(origin) = header(parts, ORIGIN) else {
+        return true;
+    };
+    let public = public_url.trim_end_matches('/');
+    let public_origin = match public.find("://") {
+        Some(i) => match public[i + 3..].find('/') {
+            Some(j) => &public[..i + 3 + j],
+            None => public,
+        },
+        None => public,
+    };
+    origin.eq_ignore_ascii_case(public_origin)
+}
+
+impl FromRequestParts<RestState> for Me {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RestState,
+    ) -> Result<Self, Self::Rejection> {
+        let slug = tenant_of(parts).ok_or(Error::NotFound("tenant"))?;
+        let origin = origin(parts, state);
+        if let Some(token) = bearer(parts)? {
+            let me = state.app.authenticate_access_token(&slug, &token).await?;
+            return Ok(Self(me, origin));
+        }
+        let Some(secret) = state.cookies.session_from(&parts.headers) else {
+            return Err(Error::Unauthenticated(AuthFailure::NoSession).into());
         };
-        Ok(Self(RequestContext { principal, origin }))
+        // A cookie rides along with cross-site requests: changes need this site's Origin.
+        if !parts.method.is_safe() && !same_origin(parts, &state.public_url) {
+            return Err(Error::Forbidden(
+                "a cross-origin request cannot use the session cookie".to_owned(),
+            )
+            .into());
+        }
+        let me = state.app.authenticate_session(&slug, &secret).await?;
+        Ok(Self(me, origin))
     }
 }

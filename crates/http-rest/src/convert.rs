@@ -301,10 +301,22 @@ pub fn tenant_settings(body: TenantSettingsBody) -> Result<TenantSettings, ApiEr
             .unwrap_or_default(),
         None => UserSettings::default(),
     };
+    let auth = match body.auth {
+        Some(v) => check
+            .field(
+                "settings.auth",
+                serde_json::from_value(v).map_err(|e| {
+                    ValidationError::new("settings.auth", "invalid_settings", e.to_string())
+                }),
+            )
+            .unwrap_or_default(),
+        None => tessera_domain::auth_settings::AuthSettings::default(),
+    };
     let settings = TenantSettings {
         default_user_settings: defaults,
         custom_attributes_schema: body.custom_attributes_schema,
         mask_pii_in_audit: body.mask_pii_in_audit,
+        auth,
     };
     check.finish(settings)
 }
@@ -321,6 +333,7 @@ pub fn tenant_response(tenant: Tenant, public_url: &str) -> TenantResponse {
             default_user_settings: Some(settings_body(&tenant.settings.default_user_settings)),
             custom_attributes_schema: tenant.settings.custom_attributes_schema,
             mask_pii_in_audit: tenant.settings.mask_pii_in_audit,
+            auth: serde_json::to_value(&tenant.settings.auth).ok(),
         },
         created_at: tenant.created_at,
         updated_at: tenant.updated_at,

@@ -86,13 +86,47 @@ pub fn problem(error: Error) -> Problem {
         Error::Forbidden(message) => {
             Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden").detail(message)
         }
+        Error::Unauthenticated(
+            failure @ (AuthFailure::BadCredentials
+            | AuthFailure::InvalidRefreshToken
+            | AuthFailure::RefreshTokenReused),
+        ) => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            failure.code(),
+            "Authentication failed",
+        )
+        .detail(failure.describe()),
         Error::Unauthenticated(failure) => Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "Authentication required",
         )
         .detail(failure.describe())
+        .with("reason", json!(failure.code()))
         .header(header::WWW_AUTHENTICATE, www_authenticate(failure)),
+        Error::Refused { code, message } => {
+            Problem::new(StatusCode::FORBIDDEN, code, "Refused").detail(message)
+        }
+        Error::Throttled { retry_after_secs } => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Too many attempts",
+        )
+        .detail(format!(
+            "too many failed attempts; try again in {retry_after_secs} seconds"
+        ))
+        .header(
+            header::RETRY_AFTER,
+            HeaderValue::from_str(&retry_after_secs.to_string())
+                .unwrap_or(HeaderValue::from_static("60")),
+        ),
+        Error::Busy => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Busy",
+        )
+        .detail("the server is busy; try again in a moment")
+        .header(header::RETRY_AFTER, HeaderValue::from_static("1")),
         Error::Unavailable => Problem::unavailable(),
         Error::Unexpected(cause) => {
             tracing::error!(error = ?cause, "unexpected error");

@@ -17,6 +17,7 @@ mod routes;
 mod state;
 
 pub use openapi::ApiDoc;
+pub use routes::users_import::import_item;
 pub use state::RestState;
 
 use axum::Router;

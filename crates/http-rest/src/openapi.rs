@@ -1,7 +1,10 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, and Swagger UI
 //! (served from files vendored into the binary at build time; nothing is downloaded).
 
-use crate::routes::{api_keys, audit, customers, org_units, tenants, users, users_bulk};
+use crate::routes::{
+    api_keys, audit, auth, customers, me, org_units, signing_keys, tenants, user_auth, users,
+    users_bulk, users_import,
+};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -18,6 +21,18 @@ impl Modify for BearerKeys {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("An admin API key: `Authorization: Bearer tsk_...`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "user",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A user's access token from `POST /t/{t}/api/v1/login` (or the session cookie)",
+                    ))
                     .build(),
             ),
         );
@@ -56,7 +71,7 @@ impl Modify for UniqueOperationIds {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera admin API", version = "1", description = "Manage tenants, users, customers, organization units, API keys and the audit trail. Errors are application/problem+json (RFC 9457) with a stable `code`."),
+    info(title = "Tessera API", version = "1", description = "Manage tenants, users, customers, organization units, API keys and the audit trail; sign users up and in, and let them manage their account. Errors are application/problem+json (RFC 9457) with a stable `code`."),
     paths(
         tenants::create, tenants::list, tenants::get, tenants::update, tenants::disable, tenants::enable,
         users::create, users_bulk::create, users::list, users::get, users::update, users::transition, users::delete, users::restore, users::erase, users::settings, users::update_settings,
@@ -64,6 +79,10 @@ impl Modify for UniqueOperationIds {
         org_units::create, org_units::list, org_units::get, org_units::update, org_units::delete, org_units::assign, org_units::employees, org_units::unassign, org_units::user_units,
         api_keys::create, api_keys::list, api_keys::revoke,
         audit::list, audit::export,
+        users_import::import, user_auth::sessions, user_auth::end_sessions, user_auth::end_session, user_auth::set_password, user_auth::login_history,
+        signing_keys::list, signing_keys::rotate,
+        auth::register, auth::resend, auth::verify, auth::login, auth::logout, auth::refresh, auth::recover, auth::recover_verify, auth::recover_reset, auth::jwks,
+        me::get, me::change_password, me::sessions, me::end_sessions, me::end_session, me::add_identifier, me::verify_identifier, me::remove_identifier, me::login_history,
     ),
     modifiers(&BearerKeys, &UniqueOperationIds),
     tags(
@@ -73,6 +92,8 @@ impl Modify for UniqueOperationIds {
         (name = "org-units", description = "Organization units and employee assignments"),
         (name = "api-keys", description = "Admin API keys"),
         (name = "audit", description = "The hash-chained audit trail"),
+        (name = "auth", description = "Sign-up, sign-in, tokens and recovery for a tenant's users"),
+        (name = "me", description = "The signed-in user's own account"),
     )
 )]
 pub struct ApiDoc;

@@ -69,6 +69,7 @@ fn query(p: &AuditParams, limit: u32) -> Result<AuditQuery, ApiError> {
     };
     Ok(AuditQuery {
         action: p.action.clone(),
+        action_prefix: None,
         actor_id: p.actor_id.clone(),
         subject_id: p.subject_id.clone(),
         outcome,

@@ -2,11 +2,16 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod auth;
 pub mod customers;
+pub mod me;
 pub mod org_units;
+pub mod signing_keys;
 pub mod tenants;
+pub mod user_auth;
 pub mod users;
 pub mod users_bulk;
+pub mod users_import;
 
 use crate::state::RestState;
 use axum::Router;
@@ -73,4 +78,63 @@ pub fn routes() -> Router<RestState> {
         )
         .route(&format!("{t}/audit"), get(audit::list))
         .route(&format!("{t}/audit/export"), get(audit::export))
+        .route(&format!("{t}/users/import"), post(users_import::import))
+        .route(
+            &format!("{t}/users/{{id}}/sessions"),
+            get(user_auth::sessions).delete(user_auth::end_sessions),
+        )
+        .route(
+            &format!("{t}/users/{{id}}/sessions/{{session_id}}"),
+            axum::routing::delete(user_auth::end_session),
+        )
+        .route(
+            &format!("{t}/users/{{id}}/password"),
+            post(user_auth::set_password),
+        )
+        .route(
+            &format!("{t}/users/{{id}}/login-history"),
+            get(user_auth::login_history),
+        )
+        .route(&format!("{t}/signing-keys"), get(signing_keys::list))
+        .route(
+            &format!("{t}/signing-keys/rotate"),
+            post(signing_keys::rotate),
+        )
+        .merge(user_routes())
+}
+
+/// The tenant's end-user API: `/t/{t}/api/v1/...` and the JWKS.
+fn user_routes() -> Router<RestState> {
+    let u = "/t/{t}/api/v1";
+    Router::new()
+        .route(&format!("{u}/register"), post(auth::register))
+        .route(&format!("{u}/register/resend"), post(auth::resend))
+        .route(&format!("{u}/verify"), post(auth::verify))
+        .route(&format!("{u}/login"), post(auth::login))
+        .route(&format!("{u}/logout"), post(auth::logout))
+        .route(&format!("{u}/token/refresh"), post(auth::refresh))
+        .route(&format!("{u}/recover"), post(auth::recover))
+        .route(&format!("{u}/recover/verify"), post(auth::recover_verify))
+        .route(&format!("{u}/recover/reset"), post(auth::recover_reset))
+        .route(&format!("{u}/me"), get(me::get))
+        .route(&format!("{u}/me/password"), post(me::change_password))
+        .route(
+            &format!("{u}/me/sessions"),
+            get(me::sessions).delete(me::end_sessions),
+        )
+        .route(
+            &format!("{u}/me/sessions/{{id}}"),
+            axum::routing::delete(me::end_session),
+        )
+        .route(&format!("{u}/me/identifiers"), post(me::add_identifier))
+        .route(
+            &format!("{u}/me/identifiers/verify"),
+            post(me::verify_identifier),
+        )
+        .route(
+            &format!("{u}/me/identifiers/remove"),
+            post(me::remove_identifier),
+        )
+        .route(&format!("{u}/me/login-history"), get(me::login_history))
+        .route("/t/{t}/oauth2/jwks", get(auth::jwks))
 }
