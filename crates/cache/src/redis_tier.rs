@@ -1,12 +1,12 @@
 use crate::memory::MemoryCache;
+use crate::redis_link::RedisLink;
 use async_trait::async_trait;
 use futures::StreamExt;
 use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_domain::ports::Cache;
-use tokio::sync::RwLock;
 use tokio::task::JoinHandle;
 
 #[derive(Clone, Debug)]
@@ -23,25 +23,19 @@ pub struct RedisCacheSettings {
     pub timeout: Duration,
 }
 
-/// After a failed Redis command the shared tier is skipped for this long, so that a lost Redis
-/// costs one timeout now and then instead of one on every cache miss.
-const BREAKER_COOLDOWN: Duration = Duration::from_secs(2);
-
 struct Inner {
     local: MemoryCache,
-    /// When the shared tier may be tried again after a failure.
-    skip_until: std::sync::Mutex<Option<tokio::time::Instant>>,
-    conn: RwLock<Option<ConnectionManager>>,
+    link: Arc<RedisLink>,
     settings: RedisCacheSettings,
-    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    subscriber: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Ok(tasks) = self.tasks.lock() {
-            for t in tasks.iter() {
-                t.abort();
-            }
+        if let Ok(mut subscriber) = self.subscriber.lock()
+            && let Some(task) = subscriber.take()
+        {
+            task.abort();
         }
     }
 }
@@ -59,17 +53,13 @@ impl RedisCache {
         let client = redis::Client::open(settings.url.as_str())?;
         let inner = Arc::new(Inner {
             local: MemoryCache::new(settings.max_entries, settings.local_ttl),
-            conn: RwLock::new(None),
-            skip_until: std::sync::Mutex::new(None),
+            link: RedisLink::start(client.clone(), settings.timeout, "cache"),
             settings,
-            tasks: std::sync::Mutex::new(Vec::new()),
+            subscriber: std::sync::Mutex::new(None),
         });
-        let weak = Arc::downgrade(&inner);
-        let connector = tokio::spawn(connect_loop(client.clone(), weak.clone()));
-        let subscriber = tokio::spawn(subscribe_loop(client, weak));
-        if let Ok(mut tasks) = inner.tasks.lock() {
-            tasks.push(connector);
-            tasks.push(subscriber);
+        let subscriber = tokio::spawn(subscribe_loop(client, Arc::downgrade(&inner)));
+        if let Ok(mut slot) = inner.subscriber.lock() {
+            *slot = Some(subscriber);
         }
         Ok(Self { inner })
     }
@@ -78,77 +68,26 @@ impl RedisCache {
         format!("{}:cache:{key}", self.inner.settings.namespace)
     }
 
-    /// The Redis connection, unless there is none yet or the breaker is open.
     async fn conn(&self) -> Option<ConnectionManager> {
-        let open = self
-            .inner
-            .skip_until
-            .lock()
-            .ok()
-            .and_then(|g| *g)
-            .is_some_and(|until| tokio::time::Instant::now() < until);
-        if open {
-            return None;
-        }
-        self.inner.conn.read().await.clone()
+        self.inner.link.conn().await
     }
 
-    /// Runs one Redis command within the configured timeout; a failure opens the breaker.
     async fn run<T>(
         &self,
         what: &str,
         cmd: impl std::future::Future<Output = redis::RedisResult<T>>,
     ) -> Option<T> {
-        let failure = match tokio::time::timeout(self.inner.settings.timeout, cmd).await {
-            Ok(Ok(v)) => return Some(v),
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => "timed out".to_owned(),
-        };
-        tracing::debug!(error = %failure, what, "Redis cache command failed; using the in-process tier for a moment");
-        if let Ok(mut g) = self.inner.skip_until.lock() {
-            *g = Some(tokio::time::Instant::now() + BREAKER_COOLDOWN);
-        }
-        None
+        self.inner.link.run(what, cmd).await
     }
 
     /// Whether the Redis tier is connected (for tests and readiness reports).
     pub async fn connected(&self) -> bool {
-        self.conn().await.is_some()
+        self.inner.link.connected().await
     }
 }
 
 fn channel(namespace: &str) -> String {
     format!("{namespace}:invalidate")
-}
-
-/// Establishes the connection manager (which then reconnects by itself), retrying while Redis
-/// is unreachable.
-async fn connect_loop(client: redis::Client, inner: std::sync::Weak<Inner>) {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let Some(strong) = inner.upgrade() else {
-            return;
-        };
-        let timeout = strong.settings.timeout;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2));
-        match ConnectionManager::new_with_config(client.clone(), config).await {
-            Ok(conn) => {
-                *strong.conn.write().await = Some(conn);
-                tracing::info!("connected to the Redis cache");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "Redis cache unreachable; serving from the in-process tier and retrying")
-            }
-        }
-        drop(strong);
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
-    }
 }
 
 /// Applies invalidations published by any node. After a lost subscription the whole local tier

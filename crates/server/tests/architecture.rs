@@ -70,6 +70,7 @@ const ADAPTERS: &[&str] = &[
     "tessera-store-postgres",
     "tessera-crypto",
     "tessera-cache",
+    "tessera-notify",
 ];
 const INTERFACES: &[&str] = &["tessera-http-kit", "tessera-http-rest", "tessera-api-types"];
 
