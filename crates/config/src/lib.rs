@@ -25,8 +25,8 @@ pub use error::{ConfigError, Origin};
 pub use load::{load, load_from};
 pub use secret::Secret;
 pub use settings::{
-    CacheSettings, DatabaseSettings, LogFormat, LogSettings, SecuritySettings, ServerSettings,
-    Settings,
+    AuthSettings, CacheSettings, DatabaseSettings, DeliverySettings, EmailTransport, LogFormat,
+    LogSettings, SecuritySettings, ServerSettings, Settings, SmsTransport,
 };
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ConfigError, origin_of};
 use crate::secret::empty_as_none;
 use crate::{
-    CacheSettings, DatabaseSettings, LogSettings, Secret, SecuritySettings, ServerSettings,
-    Settings,
+    AuthSettings, CacheSettings, DatabaseSettings, DeliverySettings, EmailTransport, LogSettings,
+    Secret, SecuritySettings, ServerSettings, Settings, SmsTransport,
 };
 
 // NOTE: the defaults layer is this struct serialized; a `Secret` serializes masked, so no secret
@@ -23,6 +23,29 @@ pub(crate) struct RawSettings {
     security: RawSecurity,
     cache: RawCache,
     log: LogSettings,
+    auth: AuthSettings,
+    delivery: RawDelivery,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDelivery {
+    email: EmailTransport,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    smtp_url: Option<Secret>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    smtp_url_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    smtp_from: Option<String>,
+    sms: SmsTransport,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    sms_webhook_url: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    sms_webhook_token: Option<Secret>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    sms_webhook_token_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    outbox_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -133,6 +156,26 @@ impl RawSettings {
                 namespace: cache.namespace,
             },
             log: self.log,
+            auth: self.auth,
+            delivery: DeliverySettings {
+                email: self.delivery.email,
+                smtp_url: resolve_secret(
+                    figment,
+                    "delivery.smtp_url",
+                    self.delivery.smtp_url,
+                    self.delivery.smtp_url_file,
+                )?,
+                smtp_from: self.delivery.smtp_from,
+                sms: self.delivery.sms,
+                sms_webhook_url: self.delivery.sms_webhook_url,
+                sms_webhook_token: resolve_secret(
+                    figment,
+                    "delivery.sms_webhook_token",
+                    self.delivery.sms_webhook_token,
+                    self.delivery.sms_webhook_token_file,
+                )?,
+                outbox_dir: self.delivery.outbox_dir,
+            },
         })
     }
 }

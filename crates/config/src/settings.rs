@@ -20,6 +20,10 @@ pub struct Settings {
     pub cache: CacheSettings,
     /// `[log]`: log format and filter.
     pub log: LogSettings,
+    /// `[auth]`: password hashing cost and pool, key rotation schedule.
+    pub auth: AuthSettings,
+    /// `[delivery]`: how emails and SMS reach people.
+    pub delivery: DeliverySettings,
 }
 
 /// `[server]`
@@ -48,6 +52,11 @@ pub struct ServerSettings {
     /// On shutdown, how many seconds in-flight requests get to finish.
     /// Default: `10`. Env: `TESSERA_SERVER__SHUTDOWN_GRACE_SECS`.
     pub shutdown_grace_secs: u64,
+    /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` header is believed for the
+    /// client address (throttling, audit, sessions). From anyone else it is ignored.
+    /// Default: none. Env: `TESSERA_SERVER__TRUSTED_PROXIES` (comma-separated).
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -59,6 +68,7 @@ impl Default for ServerSettings {
             max_body_bytes: 1024 * 1024,
             behind_tls: false,
             shutdown_grace_secs: 10,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -147,6 +157,100 @@ impl Default for CacheSettings {
     }
 }
 
+/// A list given as a TOML array or as one comma-separated string (environment variables).
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Either::Many(v) => v,
+    })
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Argon2id memory cost in KiB (OWASP: 19456 = 19 MiB). Env: `TESSERA_AUTH__ARGON2_MEMORY_KIB`.
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations (OWASP: 2). Env: `TESSERA_AUTH__ARGON2_ITERATIONS`.
+    pub argon2_iterations: u32,
+    /// Argon2id lanes (OWASP: 1). Env: `TESSERA_AUTH__ARGON2_PARALLELISM`.
+    pub argon2_parallelism: u32,
+    /// Password hashes computed at once (each takes one core); `0` means one per core.
+    /// Default: `0`. Env: `TESSERA_AUTH__HASH_WORKERS`.
+    pub hash_workers: usize,
+    /// Sign-ins that may wait for a hashing worker; beyond it, callers get 503 + Retry-After
+    /// at once instead of piling up. Default: `64`. Env: `TESSERA_AUTH__HASH_QUEUE`.
+    pub hash_queue: usize,
+    /// How often (seconds) each node checks whether a tenant's signing key is due for its
+    /// scheduled rotation (`key_rotation_days` in the tenant's settings); `0` disables it.
+    /// Default: `3600`. Env: `TESSERA_AUTH__KEY_ROTATION_CHECK_SECS`.
+    pub key_rotation_check_secs: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            hash_workers: 0,
+            hash_queue: 64,
+            key_rotation_check_secs: 3600,
+        }
+    }
+}
+
+/// How emails or SMS are delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    /// Written to `{outbox_dir}/outbox.jsonl` (development and tests).
+    #[default]
+    Outbox,
+    /// Sent over SMTP (`smtp_url`).
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsTransport {
+    #[default]
+    Outbox,
+    /// POSTed as JSON to `sms_webhook_url`.
+    Webhook,
+}
+
+/// `[delivery]`
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeliverySettings {
+    /// `outbox` (default: a file, for development) or `smtp`. Env: `TESSERA_DELIVERY__EMAIL`.
+    pub email: EmailTransport,
+    /// `smtp://user:pass@host:587` (STARTTLS) or `smtps://...:465`. Secret; `smtp_url_file`.
+    /// Env: `TESSERA_DELIVERY__SMTP_URL`.
+    pub smtp_url: Option<Secret>,
+    /// Sender address, for example `Acme <no-reply@acme.example>`. Env: `TESSERA_DELIVERY__SMTP_FROM`.
+    pub smtp_from: Option<String>,
+    /// `outbox` (default) or `webhook`. Env: `TESSERA_DELIVERY__SMS`.
+    pub sms: SmsTransport,
+    /// The SMS gateway webhook (receives `{"to","text","tenant"}`). Env: `TESSERA_DELIVERY__SMS_WEBHOOK_URL`.
+    pub sms_webhook_url: Option<String>,
+    /// Bearer token sent to the SMS webhook. Secret; `sms_webhook_token_file`.
+    pub sms_webhook_token: Option<Secret>,
+    /// Directory of the outbox file. Default: `{data_dir}/outbox`. Env: `TESSERA_DELIVERY__OUTBOX_DIR`.
+    pub outbox_dir: Option<PathBuf>,
+}
+
 /// `[log]`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -187,6 +291,14 @@ impl Settings {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.server.listen),
         }
+    }
+
+    /// Where the outbox file lives: `delivery.outbox_dir` or `{data_dir}/outbox`.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.delivery
+            .outbox_dir
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir.join("outbox"))
     }
 
     /// The embedded SQLite database file: `{server.data_dir}/tessera.db`.

@@ -37,6 +37,65 @@ pub(crate) fn validate(settings: &mut Settings, figment: &Figment) -> Result<(),
         ));
     }
 
+    for proxy in &server.trusted_proxies {
+        check_network(proxy).map_err(|r| invalid("server.trusted_proxies", r))?;
+    }
+
+    let auth = &settings.auth;
+    if auth.argon2_iterations == 0 || auth.argon2_parallelism == 0 {
+        return Err(invalid(
+            "auth.argon2_iterations",
+            "argon2_iterations and argon2_parallelism must be at least 1".to_owned(),
+        ));
+    }
+    if auth.argon2_memory_kib < 8 * auth.argon2_parallelism || auth.argon2_memory_kib > 4 << 20 {
+        return Err(invalid(
+            "auth.argon2_memory_kib",
+            "must be at least 8 × argon2_parallelism and at most 4194304 (4 GiB)".to_owned(),
+        ));
+    }
+    if auth.hash_queue == 0 {
+        return Err(invalid("auth.hash_queue", "must be at least 1".to_owned()));
+    }
+    let delivery = &settings.delivery;
+    if delivery.email == crate::EmailTransport::Smtp {
+        match &delivery.smtp_url {
+            None => {
+                return Err(invalid(
+                    "delivery.smtp_url",
+                    "email = \"smtp\" needs smtp_url (smtp://user:pass@host:587 or smtps://...)"
+                        .to_owned(),
+                ));
+            }
+            Some(url) => {
+                let lower = url.expose().to_ascii_lowercase();
+                if !(lower.starts_with("smtp://") || lower.starts_with("smtps://")) {
+                    return Err(invalid(
+                        "delivery.smtp_url",
+                        "must start with smtp:// or smtps://".to_owned(),
+                    ));
+                }
+            }
+        }
+        if delivery.smtp_from.is_none() {
+            return Err(invalid(
+                "delivery.smtp_from",
+                "email = \"smtp\" needs a sender address (smtp_from)".to_owned(),
+            ));
+        }
+    }
+    if delivery.sms == crate::SmsTransport::Webhook {
+        match &delivery.sms_webhook_url {
+            Some(u) if u.starts_with("https://") || u.starts_with("http://") => {}
+            _ => {
+                return Err(invalid(
+                    "delivery.sms_webhook_url",
+                    "sms = \"webhook\" needs an http(s) sms_webhook_url".to_owned(),
+                ));
+            }
+        }
+    }
+
     let db = &settings.database;
     check_database_url(db.url.as_ref()).map_err(|r| invalid("database.url", r))?;
     check_database_url(db.admin_url.as_ref()).map_err(|r| invalid("database.admin_url", r))?;
@@ -94,6 +153,26 @@ pub(crate) fn validate(settings: &mut Settings, figment: &Figment) -> Result<(),
 
 /// An absolute `http(s)` URL with a host and neither query nor fragment; returned without a
 /// trailing `/`.
+/// An IP address or a CIDR network.
+fn check_network(value: &str) -> Result<(), String> {
+    let (addr, prefix) = match value.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (value, None),
+    };
+    let addr: std::net::IpAddr = addr
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not an IP address or CIDR network"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    if let Some(p) = prefix {
+        match p.parse::<u8>() {
+            Ok(p) if p <= max => {}
+            _ => return Err(format!("`{value}`: the prefix length must be 0 to {max}")),
+        }
+    }
+    Ok(())
+}
+
 fn check_public_url(value: &str) -> Result<String, String> {
     let expected = "expected an absolute http:// or https:// URL such as https://id.example.com";
     let url =
