@@ -234,6 +234,13 @@ impl AuditStore for PostgresStore {
         if let Some(action) = &query.action {
             sql.push(" AND action = ").push_bind(action.clone());
         }
+        if let Some(prefix) = &query.action_prefix {
+            // A plain prefix comparison: `%` and `_` in the prefix are characters, not
+            // wildcards.
+            sql.push(" AND starts_with(action, ")
+                .push_bind(prefix.clone())
+                .push(")");
+        }
         if let Some(actor) = &query.actor_id {
             sql.push(" AND actor_id = ").push_bind(actor.clone());
         }

@@ -84,6 +84,10 @@ fn unique_field(constraint: &str) -> &'static str {
         "api_keys_secret_hash_unique" => "secret_hash",
         "setup_tokens_hash_unique" => "token_hash",
         "organizations_pkey" => "organization",
+        "passwords_pkey" => "password",
+        "sessions_secret_hash_unique" => "secret_hash",
+        "refresh_tokens_pkey" => "token_hash",
+        "signing_keys_pkey" => "kid",
         _ => "id",
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Layer: driven adapter. It implements every store port of [`tessera_domain::ports`]
 //! (`HealthProbe`, `TenantStore`, `UserStore`, `OrgUnitStore`, `ApiKeyStore`, `AuditStore`,
-//! `BootstrapStore`, hence `Store`).
+//! `BootstrapStore`, and the authentication ports `CredentialStore`, `SessionStore`,
+//! `CodeStore`, `RefreshStore`, `SigningKeyStore`; hence `Store`).
 //!
 //! May depend on: the domain crate only (plus sqlx and plain libraries); nothing above it.
 //!
@@ -28,11 +29,16 @@ mod api_keys;
 mod audit;
 mod bootstrap;
 mod codec;
+mod codes;
+mod credentials;
 mod error;
 mod org_units;
 mod pool;
+mod refresh;
 mod roles;
+mod sessions;
 mod settings;
+mod signing_keys;
 mod tenants;
 mod user_bulk;
 mod user_list;

@@ -2,15 +2,17 @@
 //! one `INSERT ... SELECT FROM UNNEST(...)` (users, emails, phones), then the journal is
 //! appended to the chain in the same transaction (one head lock, one multi-row insert). The
 //! statements' text does not depend on the batch size, so they are prepared once per
-//! connection.
+//! connection. Imported passwords follow in one more statement.
 
 use crate::audit::append_journal;
 use crate::codec::{position, to_json};
+use crate::credentials::insert_passwords;
 use crate::error::{store_error, unexpected};
 use crate::pool::{PostgresStore, commit};
 use sqlx::PgConnection;
 use std::collections::HashSet;
 use tessera_domain::TenantId;
+use tessera_domain::credential::PasswordCredential;
 use tessera_domain::identifiers::Username;
 use tessera_domain::lifecycle::LifecycleState;
 use tessera_domain::ports::{Journal, StoreError};
@@ -19,12 +21,21 @@ use tessera_domain::user::User;
 use tessera_domain::{OrgUnitId, UserId};
 use uuid::Uuid;
 
-/// Inserts `users` (all of one tenant) and appends `journal`, all or nothing.
+/// Inserts `users` (all of one tenant) and the `passwords` of some of them, and appends
+/// `journal`, all or nothing. A password of a user not in `users` is `NotFound`.
 pub(crate) async fn insert_users(
     store: &PostgresStore,
     users: &[User],
+    passwords: &[PasswordCredential],
     journal: &Journal,
 ) -> Result<(), StoreError> {
+    let in_batch: HashSet<(TenantId, UserId)> = users.iter().map(|u| (u.tenant_id, u.id)).collect();
+    if passwords
+        .iter()
+        .any(|p| !in_batch.contains(&(p.tenant_id, p.user_id)))
+    {
+        return Err(StoreError::NotFound);
+    }
     let first = users
         .first()
         .map(|u| u.tenant_id)
@@ -50,6 +61,7 @@ pub(crate) async fn insert_users(
         }
         Err(e) => return Err(e),
     }
+    insert_passwords(&mut tx, tenant, passwords).await?;
     append_journal(&mut tx, journal, Some(tenant)).await?;
     commit(tx).await
 }

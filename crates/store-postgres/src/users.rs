@@ -5,6 +5,7 @@ use crate::audit::append_journal;
 use crate::codec::{from_json, parse, position, to_json, variant};
 use crate::error::{duplicate_of, store_error};
 use crate::pool::{PostgresStore, commit};
+use crate::sessions::revoke_all_of_user;
 use async_trait::async_trait;
 use sqlx::PgConnection;
 use tessera_domain::identifiers::{Email, PhoneNumber, Username};
@@ -216,11 +217,16 @@ async fn delete_rows_of_user(
 }
 
 const IDENTIFIER_TABLES: &[&str] = &["user_emails", "user_phones"];
+/// Everything erase removes with the user (refresh tokens go with their families first).
 const USER_OWNED_TABLES: &[&str] = &[
     "user_emails",
     "user_phones",
     "org_unit_assignments",
     "setup_tokens",
+    "passwords",
+    "one_time_codes",
+    "refresh_families",
+    "sessions",
 ];
 
 #[async_trait]
@@ -233,7 +239,7 @@ impl UserStore for PostgresStore {
     }
 
     async fn insert_users(&self, users: &[User], journal: &Journal) -> Result<(), StoreError> {
-        crate::user_bulk::insert_users(self, users, journal).await
+        crate::user_bulk::insert_users(self, users, &[], journal).await
     }
 
     async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
@@ -334,6 +340,12 @@ impl UserStore for PostgresStore {
         }
         delete_rows_of_user(&mut tx, IDENTIFIER_TABLES, user.tenant_id, user.id).await?;
         insert_identifiers(&mut tx, user).await?;
+        if matches!(
+            user.state,
+            LifecycleState::Suspended | LifecycleState::Deactivated | LifecycleState::Deleted
+        ) {
+            revoke_all_of_user(&mut tx, user.tenant_id, user.id, user.updated_at).await?;
+        }
         append_journal(&mut tx, journal, Some(user.tenant_id)).await?;
         commit(tx).await
     }
@@ -345,6 +357,15 @@ impl UserStore for PostgresStore {
         journal: &Journal,
     ) -> Result<(), StoreError> {
         let mut tx = self.tenant_tx(tenant).await?;
+        sqlx::query(
+            "DELETE FROM refresh_tokens WHERE tenant_id = $1 AND family_id IN \
+             (SELECT id FROM refresh_families WHERE tenant_id = $1 AND user_id = $2)",
+        )
+        .bind(tenant.as_uuid())
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
         delete_rows_of_user(&mut tx, USER_OWNED_TABLES, tenant, id).await?;
         let done = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_uuid())

@@ -6,13 +6,17 @@
 
 use sqlx::{Connection, Executor, PgConnection, Row};
 use std::time::Duration;
-use tessera_domain::TenantId;
 use tessera_domain::api_key::Scope;
+use tessera_domain::code::{CodePurpose, OneTimeCode};
+use tessera_domain::credential::PasswordCredential;
 use tessera_domain::org_unit::Assignment;
 use tessera_domain::ports::{
     AuditStore, BootstrapSet, HealthProbe, Journal, SetupToken, Store, StoreError, TenantStore,
     UserQuery, UserStore,
 };
+use tessera_domain::session::Session;
+use tessera_domain::token::{RefreshFamily, SigningAlgorithm, SigningKey};
+use tessera_domain::{CodeId, RefreshFamilyId, SessionId, TenantId, UserId};
 use tessera_store_contract::fixtures::{self, at, fresh_uuid};
 use tessera_store_postgres::testing::TestDatabase;
 use tessera_store_postgres::{DEFAULT_APP_ROLE, PostgresSettings, PostgresStore};
@@ -55,8 +59,8 @@ async fn tenant_tables(conn: &mut PgConnection) -> Vec<(String, bool, bool)> {
 }
 
 /// Fills every tenant table with rows of a new tenant (bootstrap writes the organization,
-/// tenant, admin with identifiers, API key, setup token and audit chain; then a unit and an
-/// assignment).
+/// tenant, admin with identifiers, API key, setup token and audit chain; then a unit, an
+/// assignment and the authentication rows).
 async fn populate(store: &dyn Store) -> TenantId {
     let organization = fixtures::organization();
     let tenant = fixtures::tenant(organization.id);
@@ -97,7 +101,90 @@ async fn populate(store: &dyn Store) -> TenantId {
         .assign(&assignment, &Journal::default())
         .await
         .unwrap();
+    populate_auth(store, t, admin.id).await;
     t
+}
+
+/// The authentication tables: a password, a session with its refresh family and token, a
+/// one-time code and a signing key.
+async fn populate_auth(store: &dyn Store, t: TenantId, user: UserId) {
+    let password = PasswordCredential {
+        tenant_id: t,
+        user_id: user,
+        hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        history: vec!["$2b$12$older".to_owned()],
+        changed_at: at(20),
+    };
+    store
+        .set_password(&password, None, None, at(20), &Journal::default())
+        .await
+        .unwrap();
+    let session = Session {
+        id: SessionId::from_uuid(fresh_uuid()),
+        tenant_id: t,
+        user_id: user,
+        secret_hash: fresh_uuid().simple().to_string(),
+        created_at: at(30),
+        last_seen_at: at(30),
+        expires_at: at(36_000),
+        idle_timeout: time::Duration::minutes(30),
+        ip: Some("192.0.2.1".to_owned()),
+        user_agent: None,
+        device: None,
+        amr: vec!["pwd".to_owned()],
+        auth_time: at(30),
+        revoked_at: None,
+    };
+    let family = RefreshFamily {
+        id: RefreshFamilyId::from_uuid(fresh_uuid()),
+        tenant_id: t,
+        user_id: user,
+        session_id: Some(session.id),
+        client_id: "console".to_owned(),
+        scope: "openid".to_owned(),
+        generation: 0,
+        created_at: at(30),
+        expires_at: at(86_400),
+        revoked_at: None,
+    };
+    let token_hash = fresh_uuid().simple().to_string();
+    store
+        .create_session(
+            &session,
+            Some((&family, &token_hash)),
+            10,
+            &Journal::default(),
+        )
+        .await
+        .unwrap();
+    let code = OneTimeCode {
+        id: CodeId::from_uuid(fresh_uuid()),
+        tenant_id: t,
+        user_id: user,
+        purpose: CodePurpose::VerifyIdentifier,
+        target: format!("email:{}@example.com", fixtures::tag()),
+        code_hash: fresh_uuid().simple().to_string(),
+        created_at: at(40),
+        expires_at: at(640),
+        attempts: 0,
+        max_attempts: 5,
+        consumed_at: None,
+    };
+    store.insert_code(&code, &Journal::default()).await.unwrap();
+    let key = SigningKey {
+        tenant_id: t,
+        kid: fixtures::tag(),
+        alg: SigningAlgorithm::ES256,
+        public_jwk: serde_json::json!({ "kty": "EC", "crv": "P-256", "x": "x", "y": "y" }),
+        private_sealed: vec![1, 2, 3],
+        created_at: at(50),
+        retired_at: None,
+        publish_until: None,
+    };
+    store
+        .add_signing_key(&key, None, &Journal::default())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -107,7 +194,7 @@ async fn every_tenant_table_has_forced_row_level_security() {
     };
     let mut conn = admin(&db).await;
     let tables = tenant_tables(&mut conn).await;
-    assert!(tables.len() >= 9, "tenant tables found: {tables:?}");
+    assert!(tables.len() >= 15, "tenant tables found: {tables:?}");
     for (table, enabled, forced) in &tables {
         assert!(enabled, "{table}: ROW LEVEL SECURITY is not enabled");
         assert!(forced, "{table}: ROW LEVEL SECURITY is not forced");
