@@ -7,16 +7,24 @@ use tessera_domain::audit::{
     Actor, ActorKind, AuditDraft, AuditEvent, ChainVerifier, FieldChange, Origin, Outcome,
     truncate_to_micros,
 };
+use tessera_domain::auth_settings::AuthSettings;
+use tessera_domain::code::{CodePurpose, OneTimeCode};
+use tessera_domain::credential::PasswordCredential;
 use tessera_domain::identifiers::{Email, PhoneNumber, Username};
 use tessera_domain::lifecycle::LifecycleState;
 use tessera_domain::org_unit::{OrgUnit, UnitKind};
 use tessera_domain::paging::{Cursor, SortOrder};
 use tessera_domain::ports::{AuditQuery, Journal, Store};
 use tessera_domain::profile::{Locale, PictureUrl, Profile, ZoneInfo};
+use tessera_domain::session::Session;
 use tessera_domain::settings::{Theme, UserSettings};
 use tessera_domain::tenant::{Organization, Tenant, TenantSettings, TenantSlug, TenantState};
+use tessera_domain::token::{RefreshFamily, SigningAlgorithm, SigningKey};
 use tessera_domain::user::{EmailEntry, PhoneEntry, User, UserKind};
-use tessera_domain::{ApiKeyId, AuditEventId, OrgUnitId, OrganizationId, TenantId, UserId};
+use tessera_domain::{
+    ApiKeyId, AuditEventId, CodeId, OrgUnitId, OrganizationId, RefreshFamilyId, SessionId,
+    TenantId, UserId,
+};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -68,6 +76,11 @@ pub fn tenant(organization: OrganizationId) -> Tenant {
                 "properties": { "loyalty": { "type": "number", "minimum": 0.5 } }
             })),
             mask_pii_in_audit: true,
+            auth: AuthSettings {
+                code_max_attempts: 3,
+                logo_url: Some("/static/logo.svg".to_owned()),
+                ..AuthSettings::default()
+            },
         },
         created_at: at(1),
         updated_at: at(1),
@@ -324,4 +337,156 @@ pub fn counts<T: Ord + Clone>(items: &[T]) -> BTreeMap<T, usize> {
         *map.entry(item.clone()).or_insert(0) += 1;
     }
     map
+}
+
+/// A random 64-hex-digit hash (of a session secret, a refresh token, a code...).
+pub fn hash() -> String {
+    format!("{}{}", fresh_uuid().simple(), fresh_uuid().simple())
+}
+
+/// An active user with a username and an email, inserted.
+pub async fn create_user(store: &dyn Store, tenant: TenantId) -> User {
+    let user = User {
+        state: LifecycleState::Active,
+        ..named_user(tenant, "auth")
+    };
+    store.insert_user(&user, &Journal::default()).await.unwrap();
+    user
+}
+
+/// An Argon2id-looking PHC string, unique.
+pub fn phc() -> String {
+    format!(
+        "$argon2id$v=19$m=19456,t=2,p=1${}${}",
+        tag(),
+        fresh_uuid().simple()
+    )
+}
+
+/// The user's password with two earlier hashes (one an imported bcrypt hash).
+pub fn password(user: &User) -> PasswordCredential {
+    PasswordCredential {
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        hash: phc(),
+        history: vec![phc(), format!("$2b$12${}", fresh_uuid().simple())],
+        changed_at: at(15),
+    }
+}
+
+/// A session of `user` created at `at(created)`, ending ten hours later.
+pub fn session(user: &User, created: i64) -> Session {
+    Session {
+        id: SessionId::from_uuid(fresh_uuid()),
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        secret_hash: hash(),
+        created_at: at(created),
+        last_seen_at: at(created),
+        expires_at: at(created + 36_000),
+        idle_timeout: Duration::minutes(30),
+        ip: Some("2001:db8::7".to_owned()),
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0 — «test»".to_owned()),
+        device: Some("Firefox on Linux".to_owned()),
+        amr: vec!["pwd".to_owned(), "otp".to_owned()],
+        auth_time: at(created - 5),
+        revoked_at: None,
+    }
+}
+
+/// A live refresh family of `user` (bound to `session` when given) at generation 0, created
+/// at `at(created)` and ending a day later.
+pub fn refresh_family(user: &User, session: Option<SessionId>, created: i64) -> RefreshFamily {
+    RefreshFamily {
+        id: RefreshFamilyId::from_uuid(fresh_uuid()),
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        session_id: session,
+        client_id: "tessera-account".to_owned(),
+        scope: "openid profile offline_access".to_owned(),
+        generation: 0,
+        created_at: at(created),
+        expires_at: at(created + 86_400),
+        revoked_at: None,
+    }
+}
+
+/// Creates a session of `user` at `at(created)` with its refresh family (no limit that
+/// matters); returns both and the refresh token's hash.
+pub async fn create_session_with_family(
+    store: &dyn Store,
+    user: &User,
+    created: i64,
+) -> (Session, RefreshFamily, String) {
+    let s = session(user, created);
+    let family = refresh_family(user, Some(s.id), created);
+    let token = hash();
+    let ended = store
+        .create_session(&s, Some((&family, &token)), 1000, &Journal::default())
+        .await
+        .unwrap();
+    assert!(ended.is_empty());
+    (s, family, token)
+}
+
+/// A code of `user` for `(purpose, target)` hashing to `code_hash`, created at `at(created)`,
+/// good for ten minutes and three wrong guesses.
+pub fn code(
+    user: &User,
+    purpose: CodePurpose,
+    target: &str,
+    code_hash: &str,
+    created: i64,
+) -> OneTimeCode {
+    OneTimeCode {
+        id: CodeId::from_uuid(fresh_uuid()),
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        purpose,
+        target: target.to_owned(),
+        code_hash: code_hash.to_owned(),
+        created_at: at(created),
+        expires_at: at(created + 600),
+        attempts: 0,
+        max_attempts: 3,
+        consumed_at: None,
+    }
+}
+
+/// The normalised target of the user's first email (`email:<key>`).
+pub fn email_target(user: &User) -> String {
+    format!("email:{}", user.emails[0].address.key())
+}
+
+/// A current signing key `kid` of the tenant created at `at(created)`.
+pub fn signing_key(tenant: TenantId, kid: &str, created: i64) -> SigningKey {
+    SigningKey {
+        tenant_id: tenant,
+        kid: kid.to_owned(),
+        alg: SigningAlgorithm::ES256,
+        public_jwk: json!({
+            "kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256", "use": "sig",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+        }),
+        // Bytes that are not UTF-8, including NUL.
+        private_sealed: vec![0, 159, 146, 150, 255, 0, 1, 2, 3, 254],
+        created_at: at(created),
+        retired_at: None,
+        publish_until: None,
+    }
+}
+
+/// The newest event of the tenant's chain.
+pub async fn last_event(store: &dyn Store, tenant: TenantId) -> AuditEvent {
+    let query = AuditQuery {
+        order: SortOrder::Desc,
+        limit: 1,
+        ..Default::default()
+    };
+    let page = store.list_audit(tenant, &query).await.unwrap();
+    page.items
+        .into_iter()
+        .next()
+        .expect("the chain has an event")
 }

@@ -179,6 +179,17 @@ impl AuditStore for SqliteStore {
         if let Some(action) = &query.action {
             sql.push(" AND action = ").push_bind(action.clone());
         }
+        if let Some(prefix) = &query.action_prefix {
+            // A plain comparison of the leading characters: no LIKE, so `_` and `%` in the
+            // prefix are literal and the match is case-sensitive. The lower bound lets the
+            // (tenant_id, action) index narrow the scan.
+            sql.push(" AND action >= ")
+                .push_bind(prefix.clone())
+                .push(" AND substr(action, 1, length(")
+                .push_bind(prefix.clone())
+                .push(")) = ")
+                .push_bind(prefix.clone());
+        }
         if let Some(actor) = &query.actor_id {
             sql.push(" AND actor_id = ").push_bind(actor.clone());
         }

@@ -95,6 +95,13 @@ fn unique_field(message: &str) -> &'static str {
         ("org_unit_assignments.", "assignment"),
         ("api_keys.secret_hash", "secret_hash"),
         ("setup_tokens.token_hash", "token_hash"),
+        ("sessions.secret_hash", "secret_hash"),
+        ("refresh_tokens.token_hash", "token_hash"),
+        ("refresh_tokens.generation", "generation"),
+        ("signing_keys.kid", "kid"),
+        ("signing_keys.tenant_id", "current_key"),
+        ("passwords.", "password"),
+        ("one_time_codes.", "code"),
     ];
     RULES
         .iter()
@@ -119,6 +126,14 @@ mod tests {
         assert_eq!(
             unique_field("UNIQUE constraint failed: users.tenant_id, users.id"),
             "id"
+        );
+        assert_eq!(
+            unique_field("UNIQUE constraint failed: signing_keys.tenant_id, signing_keys.kid"),
+            "kid"
+        );
+        assert_eq!(
+            unique_field("UNIQUE constraint failed: signing_keys.tenant_id"),
+            "current_key"
         );
     }
 }

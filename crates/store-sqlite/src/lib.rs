@@ -2,7 +2,9 @@
 //!
 //! Layer: driven adapter. It implements every store port of [`tessera_domain::ports`]
 //! (`HealthProbe`, `TenantStore`, `UserStore`, `OrgUnitStore`, `ApiKeyStore`, `AuditStore`,
-//! `BootstrapStore`, hence `Store`) over one SQLite file in WAL mode.
+//! `BootstrapStore`, and the authentication stores `CredentialStore`, `SessionStore`,
+//! `CodeStore`, `RefreshStore`, `SigningKeyStore`, hence `Store`) over one SQLite file in WAL
+//! mode.
 //!
 //! May depend on: the domain crate only (plus sqlx and plain libraries); nothing above it.
 //!
@@ -21,9 +23,14 @@ mod api_keys;
 mod audit;
 mod bootstrap;
 mod codec;
+mod codes;
+mod credentials;
 mod error;
 mod org_units;
 mod pool;
+mod refresh;
+mod sessions;
+mod signing_keys;
 mod tenants;
 mod user_list;
 mod users;

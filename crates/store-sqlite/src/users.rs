@@ -8,6 +8,7 @@ use crate::codec::{
 };
 use crate::error::{duplicate_of, store_error};
 use crate::pool::{SqliteStore, commit};
+use crate::sessions::revoke_everything;
 use async_trait::async_trait;
 use sqlx::SqliteConnection;
 use tessera_domain::identifiers::{Email, PhoneNumber, Username};
@@ -237,6 +238,24 @@ async fn delete_identifiers(
     Ok(())
 }
 
+/// A bulk insert takes the users of one tenant (`Unexpected` otherwise).
+pub(crate) fn one_tenant(users: &[User]) -> Result<(), StoreError> {
+    match users.first() {
+        Some(first) if users.iter().any(|u| u.tenant_id != first.tenant_id) => Err(
+            crate::error::unexpected("a bulk insert takes the users of one tenant"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a user entering this state loses every session and refresh token.
+fn ends_sessions(state: LifecycleState) -> bool {
+    matches!(
+        state,
+        LifecycleState::Suspended | LifecycleState::Deactivated | LifecycleState::Deleted
+    )
+}
+
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: &User, journal: &Journal) -> Result<(), StoreError> {
@@ -250,13 +269,7 @@ impl UserStore for SqliteStore {
     /// as `insert_user`, in a loop (an identifier repeated within the batch meets the unique
     /// index like one taken before).
     async fn insert_users(&self, users: &[User], journal: &Journal) -> Result<(), StoreError> {
-        if let Some(first) = users.first()
-            && users.iter().any(|u| u.tenant_id != first.tenant_id)
-        {
-            return Err(crate::error::unexpected(
-                "a bulk insert takes the users of one tenant",
-            ));
-        }
+        one_tenant(users)?;
         let mut tx = self.write().await?;
         for user in users {
             insert_user_rows(&mut tx, user).await?;
@@ -357,6 +370,10 @@ impl UserStore for SqliteStore {
         }
         delete_identifiers(&mut tx, &tenant, &id).await?;
         insert_identifiers(&mut tx, user).await?;
+        if ends_sessions(user.state) {
+            // Revoked at the instant of the change.
+            revoke_everything(&mut tx, &tenant, &id, v.updated_at).await?;
+        }
         append_journal(&mut tx, journal).await?;
         commit(tx).await
     }
@@ -370,9 +387,16 @@ impl UserStore for SqliteStore {
         let (tenant, id) = (tenant.to_string(), id.to_string());
         let mut tx = self.write().await?;
         delete_identifiers(&mut tx, &tenant, &id).await?;
+        // Children first: refresh tokens belong to families, families to sessions.
         for sql in [
             "DELETE FROM setup_tokens WHERE tenant_id = ? AND user_id = ?",
             "DELETE FROM org_unit_assignments WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM refresh_tokens WHERE tenant_id = ?1 AND family_id IN \
+             (SELECT id FROM refresh_families WHERE tenant_id = ?1 AND user_id = ?2)",
+            "DELETE FROM refresh_families WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM one_time_codes WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM passwords WHERE tenant_id = ? AND user_id = ?",
         ] {
             sqlx::query(sql)
                 .bind(&tenant)

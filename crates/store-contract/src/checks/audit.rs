@@ -338,3 +338,116 @@ pub async fn audit_concurrent_writers(store: &dyn Store) {
     }
     assert_eq!(head_seq(store, t.id).await, events.len() as i64);
 }
+
+pub async fn audit_action_prefix(store: &dyn Store) {
+    let t = create_tenant(store).await; // event 1: tenant.created
+    let actions = [
+        "auth.login.succeeded",
+        "auth.login.failed",
+        "auth.logout",
+        "auth_login.x",
+        "AUTH.login.odd",
+        "user.created",
+        "auth.login",
+        "authXlogin",
+        "50%.off",
+        "auth.logın",
+    ];
+    let mut drafts = Vec::new();
+    for (i, action) in actions.iter().enumerate() {
+        let mut d = draft(t.id, action, None);
+        d.outcome = if *action == "auth.login.failed" {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        };
+        d.at = at(2_000) + Duration::seconds(i as i64);
+        store.append(&Journal::one(d.clone())).await.unwrap();
+        drafts.push(d);
+    }
+    let list = |query: AuditQuery| async move {
+        let page = store
+            .list_audit(
+                t.id,
+                &AuditQuery {
+                    limit: 500,
+                    ..query
+                },
+            )
+            .await
+            .unwrap();
+        page.items.into_iter().map(|e| e.action).collect::<Vec<_>>()
+    };
+    let prefix = |p: &str| AuditQuery {
+        action_prefix: Some(p.to_owned()),
+        ..AuditQuery::default()
+    };
+    assert_eq!(
+        list(prefix("auth.login")).await,
+        ["auth.login.succeeded", "auth.login.failed", "auth.login"]
+    );
+    assert_eq!(
+        list(prefix("auth.")).await,
+        [
+            "auth.login.succeeded",
+            "auth.login.failed",
+            "auth.logout",
+            "auth.login",
+            "auth.logın"
+        ]
+    );
+    // `_` and `%` are literal (no LIKE wildcards), and the match is case-sensitive.
+    assert_eq!(list(prefix("auth_")).await, ["auth_login.x"]);
+    assert!(list(prefix("%")).await.is_empty());
+    assert_eq!(list(prefix("50%")).await, ["50%.off"]);
+    assert_eq!(list(prefix("AUTH")).await, ["AUTH.login.odd"]);
+    assert_eq!(list(prefix("auth.logı")).await, ["auth.logın"]);
+    assert!(list(prefix("auth.login.succeeded.")).await.is_empty());
+    assert!(list(prefix("' OR 1=1 --")).await.is_empty());
+    // The empty prefix matches every action.
+    assert_eq!(list(prefix("")).await.len(), 1 + actions.len());
+
+    // With the other filters, newest first, paged.
+    assert_eq!(
+        list(AuditQuery {
+            outcome: Some(Outcome::Failure),
+            ..prefix("auth.login")
+        })
+        .await,
+        ["auth.login.failed"]
+    );
+    assert_eq!(
+        list(AuditQuery {
+            order: SortOrder::Desc,
+            ..prefix("auth.login")
+        })
+        .await,
+        ["auth.login", "auth.login.failed", "auth.login.succeeded"]
+    );
+    let mut paged = Vec::new();
+    let mut after: Option<Cursor> = None;
+    loop {
+        let page = store
+            .list_audit(
+                t.id,
+                &AuditQuery {
+                    after,
+                    limit: 2,
+                    ..prefix("auth.")
+                },
+            )
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        paged.extend(page.items.into_iter().map(|e| e.action));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(paged, list(prefix("auth.")).await);
+    // Another tenant's events never show.
+    let other = create_tenant(store).await;
+    let page = store.list_audit(other.id, &prefix("auth.")).await.unwrap();
+    assert!(page.items.is_empty());
+}
