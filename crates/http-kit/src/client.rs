@@ -45,7 +45,9 @@ impl Network {
         };
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -109,11 +111,24 @@ mod tests {
         let ip = |p: &Parts| client_ip(p, &trusted).unwrap().to_string();
         assert_eq!(ip(&parts("203.0.113.9", Some("1.2.3.4"))), "203.0.113.9");
         assert_eq!(ip(&parts("10.1.2.3", Some("1.2.3.4"))), "1.2.3.4");
-        assert_eq!(ip(&parts("10.1.2.3", Some("6.6.6.6, 1.2.3.4, 10.0.0.7"))), "1.2.3.4");
+        assert_eq!(
+            ip(&parts("10.1.2.3", Some("6.6.6.6, 1.2.3.4, 10.0.0.7"))),
+            "1.2.3.4"
+        );
         assert_eq!(ip(&parts("10.1.2.3", Some("garbage"))), "10.1.2.3");
         assert_eq!(ip(&parts("10.1.2.3", None)), "10.1.2.3");
         assert!("10.0.0.0/33".parse::<Network>().is_err());
-        assert!("::1".parse::<Network>().unwrap().contains("::1".parse().unwrap()));
-        assert!("0.0.0.0/0".parse::<Network>().unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(
+            "::1"
+                .parse::<Network>()
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+        assert!(
+            "0.0.0.0/0"
+                .parse::<Network>()
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
     }
 }

@@ -87,7 +87,10 @@ mod tests {
         assert!(set.starts_with("__Host-tessera_session=abc;"));
         assert!(set.contains("Secure") && set.contains("HttpOnly") && set.contains("SameSite=Lax"));
         let mut h = HeaderMap::new();
-        h.insert(COOKIE, "a=1; __Host-tessera_session=xyz; b=2".parse().unwrap());
+        h.insert(
+            COOKIE,
+            "a=1; __Host-tessera_session=xyz; b=2".parse().unwrap(),
+        );
         assert_eq!(prod.session_from(&h).as_deref(), Some("xyz"));
     }
 }

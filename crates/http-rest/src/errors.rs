@@ -120,13 +120,9 @@ pub fn problem(error: Error) -> Problem {
             HeaderValue::from_str(&retry_after_secs.to_string())
                 .unwrap_or(HeaderValue::from_static("60")),
         ),
-        Error::Busy => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            "Busy",
-        )
-        .detail("the server is busy; try again in a moment")
-        .header(header::RETRY_AFTER, HeaderValue::from_static("1")),
+        Error::Busy => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy")
+            .detail("the server is busy; try again in a moment")
+            .header(header::RETRY_AFTER, HeaderValue::from_static("1")),
         Error::Unavailable => Problem::unavailable(),
         Error::Unexpected(cause) => {
             tracing::error!(error = ?cause, "unexpected error");

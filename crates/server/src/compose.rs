@@ -7,10 +7,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_application::{App, Ports};
-use tessera_cache::{MemoryCache, RedisCache, RedisCacheSettings};
-use tessera_config::Settings;
-use tessera_crypto::{KeySource, MasterKey, MasterKeySealer, OsRandom};
-use tessera_domain::ports::{Cache, Store, StoreError};
+use tessera_cache::{
+    MemoryAttempts, MemoryCache, RedisAttempts, RedisAttemptsSettings, RedisCache,
+    RedisCacheSettings,
+};
+use tessera_config::{EmailTransport, Settings, SmsTransport};
+use tessera_crypto::{
+    Argon2Hasher, HmacKeyedHasher, JwtSigner, KeySource, MasterKey, MasterKeySealer, OsRandom,
+    PasswordHashSettings,
+};
+use tessera_domain::ports::{AttemptCounter, Cache, Clock, Notifier, Store, StoreError};
+use tessera_notify::{
+    ChannelRouter, FileOutbox, SmsWebhookSender, SmsWebhookSettings, SmtpSender, SmtpSettings,
+};
 use tessera_store_postgres::{PostgresSettings, PostgresStore};
 use tessera_store_sqlite::SqliteStore;
 
@@ -172,18 +181,99 @@ fn cache(settings: &Settings) -> anyhow::Result<Arc<dyn Cache>> {
     })
 }
 
+/// Failed-attempt counters: shared through Redis when it is configured, in process otherwise.
+fn attempts(settings: &Settings) -> anyhow::Result<Arc<dyn AttemptCounter>> {
+    let c = &settings.cache;
+    Ok(match &c.redis_url {
+        None => Arc::new(MemoryAttempts::new(c.max_entries.max(10_000))),
+        Some(url) => Arc::new(
+            RedisAttempts::start(RedisAttemptsSettings {
+                url: url.expose().to_owned(),
+                namespace: c.namespace.clone(),
+                timeout: Duration::from_millis(500),
+                max_keys: c.max_entries.max(10_000),
+            })
+            .context("cache.redis_url is not a valid Redis URL")?,
+        ),
+    })
+}
+
+/// Email and SMS delivery as configured (the file outbox by default).
+fn notifier(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Notifier>> {
+    let d = &settings.delivery;
+    let outbox = || -> anyhow::Result<Arc<dyn Notifier>> {
+        Ok(Arc::new(
+            FileOutbox::new(settings.outbox_dir(), clock.clone())
+                .map_err(|e| anyhow!("{}: {}", e.field, e.message))?,
+        ))
+    };
+    let email: Arc<dyn Notifier> = match (d.email, &d.smtp_url, &d.smtp_from) {
+        (EmailTransport::Smtp, Some(url), Some(from)) => Arc::new(
+            SmtpSender::new(SmtpSettings::new(url.expose(), from.clone()))
+                .map_err(|e| anyhow!("delivery.smtp_url: {}", e.message))?,
+        ),
+        _ => outbox()?,
+    };
+    let sms: Arc<dyn Notifier> = match (d.sms, &d.sms_webhook_url) {
+        (SmsTransport::Webhook, Some(url)) => {
+            let mut s = SmsWebhookSettings::new(url.clone());
+            s.bearer_token = d.sms_webhook_token.as_ref().map(|t| t.expose().to_owned());
+            Arc::new(
+                SmsWebhookSender::new(s)
+                    .map_err(|e| anyhow!("delivery.sms_webhook_url: {}", e.message))?,
+            )
+        }
+        _ => outbox()?,
+    };
+    if d.email == EmailTransport::Outbox || d.sms == SmsTransport::Outbox {
+        tracing::warn!(
+            outbox = %settings.outbox_dir().display(),
+            "emails and/or SMS are written to the outbox file, not sent: configure [delivery] for production"
+        );
+    }
+    Ok(Arc::new(ChannelRouter::new(email, sms)))
+}
+
+/// The password hasher with the deployment's cost and pool size.
+pub fn password_hasher(settings: &Settings) -> anyhow::Result<Argon2Hasher> {
+    let a = &settings.auth;
+    let defaults = PasswordHashSettings::default();
+    Argon2Hasher::new(PasswordHashSettings {
+        memory_kib: a.argon2_memory_kib,
+        iterations: a.argon2_iterations,
+        parallelism: a.argon2_parallelism,
+        workers: if a.hash_workers == 0 {
+            defaults.workers
+        } else {
+            a.hash_workers
+        },
+        queue: a.hash_queue,
+    })
+    .map_err(|e| anyhow!("[auth] password hashing settings: {e}"))
+}
+
 /// The application, built from the configuration exactly as `tessera serve` builds it.
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let store = open_store(settings).await?;
     let key = master_key(settings)?;
     let sealer = MasterKeySealer::new(&key)?;
-    Ok(App::new(Ports {
+    let keyed = HmacKeyedHasher::new(&key)?;
+    // jsonwebtoken panics at first use when its crypto backend is misconfigured: find out now.
+    JwtSigner::self_test().map_err(|e| anyhow!("token signing self-test failed: {e}"))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let app = App::new(Ports {
         store,
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
         random: Arc::new(OsRandom),
         sealer: Arc::new(sealer),
         cache: cache(settings)?,
-    }))
+        hasher: Arc::new(password_hasher(settings)?),
+        signer: Arc::new(JwtSigner::new()),
+        keyed: Arc::new(keyed),
+        notifier: notifier(settings, clock)?,
+        attempts: attempts(settings)?,
+    });
+    Ok(app.with_public_url(&settings.public_url()))
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tessera_application::App;
 use tessera_config::Settings;
+use tessera_http_kit::client::Network;
+use tessera_http_kit::cookies::CookiePolicy;
 use tessera_http_kit::layers::{self, HttpSettings};
 use tessera_http_kit::metrics::HttpMetrics;
 use tessera_http_rest::RestState;
@@ -20,9 +22,21 @@ use tokio::task::JoinHandle;
 pub fn router(app: App, settings: &Settings, public_url: String) -> Router {
     let mut registry = Registry::with_prefix("tessera");
     let metrics = HttpMetrics::register(&mut registry);
+    let app = app.with_public_url(&public_url);
+    let trusted_proxies: Arc<Vec<Network>> = Arc::new(
+        settings
+            .server
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect(),
+    );
+    let cookies = CookiePolicy::for_public_url(&public_url);
     let rest = tessera_http_rest::router(RestState {
         app: app.clone(),
         public_url,
+        trusted_proxies,
+        cookies,
     });
     let router = Router::new()
         .merge(rest)

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod compose;
 pub mod http;
 mod ops;
+pub mod schedule;
 mod system;
 pub mod telemetry;
 

@@ -107,6 +107,15 @@ pub fn test_settings(dir: &TempDir, database_url: Option<&str>) -> Settings {
     if let Some(url) = database_url {
         env.push(("TESSERA_DATABASE__URL".to_owned(), url.to_owned()));
     }
+    // Cheaper hashing keeps the suite fast; the benchmark uses the real parameters.
+    env.push((
+        "TESSERA_AUTH__ARGON2_MEMORY_KIB".to_owned(),
+        "4096".to_owned(),
+    ));
+    env.push((
+        "TESSERA_SERVER__TRUSTED_PROXIES".to_owned(),
+        "127.0.0.1/32".to_owned(),
+    ));
     env.push((
         "TESSERA_CACHE__NAMESPACE".to_owned(),
         format!("test-{}", uuid::Uuid::new_v4().simple()),
@@ -281,6 +290,26 @@ impl TestApp {
             )
             .await;
         a.expect(201)["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// Every message written to the outbox so far (JSON objects with `to`, `kind`, `code`...).
+    pub fn outbox(&self) -> Vec<Value> {
+        let path = self.settings.outbox_dir().join("outbox.jsonl");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// The code of the last message sent to `to`.
+    pub fn last_code(&self, to: &str) -> String {
+        self.outbox()
+            .iter()
+            .rev()
+            .find(|m| m["to"] == to && m["code"].is_string())
+            .and_then(|m| m["code"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("no code was sent to {to}: {:?}", self.outbox()))
     }
 
     /// Creates a user from `body` in `tenant` and returns it.

@@ -103,7 +103,10 @@ fn kind_of(purpose: CodePurpose) -> MessageKind {
 
 impl App {
     pub(crate) fn hash_code(&self, purpose: CodePurpose, target: &str, code: &str) -> String {
-        let normalised: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let normalised: String = code
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
         self.ports.keyed.keyed_hash(
             "one-time-code",
             format!("{}\n{target}\n{normalised}", purpose.as_str()).as_bytes(),

@@ -5,11 +5,11 @@ use super::codes::Identifier;
 use super::sessions::SignedIn;
 use crate::app::App;
 use crate::error::Error;
+use tessera_domain::ValidationError;
 use tessera_domain::audit::Origin;
 use tessera_domain::code::CodePurpose;
 use tessera_domain::ports::Journal;
 use tessera_domain::user::User;
-use tessera_domain::ValidationError;
 
 impl App {
     /// Sends a code to a new email or phone; it is linked once the code is verified
@@ -79,15 +79,15 @@ impl App {
             Identifier::Phone(p) => after.phones.retain(|x| &x.number != p),
             Identifier::Username(_) => {}
         }
-        if after.emails.len() == before.emails.len() && after.phones.len() == before.phones.len()
-        {
+        if after.emails.len() == before.emails.len() && after.phones.len() == before.phones.len() {
             return Err(Error::NotFound("identifier"));
         }
         if before.has_verified_identifier() && !after.has_verified_identifier() {
             return Err(Error::Conflict {
                 code: "last_verified_identifier",
-                message: "this is your last verified email or phone; add and verify another one first"
-                    .to_owned(),
+                message:
+                    "this is your last verified email or phone; add and verify another one first"
+                        .to_owned(),
             });
         }
         if !after.emails.is_empty() && !after.emails.iter().any(|e| e.primary) {

@@ -9,11 +9,11 @@ use crate::context::RequestContext;
 use crate::error::{Error, store_err};
 use crate::users::NewUser;
 use std::collections::HashSet;
+use tessera_domain::ValidationError;
 use tessera_domain::api_key::Scope;
 use tessera_domain::credential::{HashScheme, PasswordCredential};
 use tessera_domain::ports::Journal;
 use tessera_domain::user::{User, UserKind};
-use tessera_domain::ValidationError;
 
 /// One user to import: `index` is the caller's numbering (line or array position), used in
 /// the report.
@@ -48,8 +48,16 @@ fn identifiers_of(user: &User) -> Vec<Identifier> {
         .iter()
         .map(|e| Identifier::Email(e.address.clone()))
         .collect();
-    ids.extend(user.phones.iter().map(|p| Identifier::Phone(p.number.clone())));
-    ids.extend(user.username.iter().map(|u| Identifier::Username(u.clone())));
+    ids.extend(
+        user.phones
+            .iter()
+            .map(|p| Identifier::Phone(p.number.clone())),
+    );
+    ids.extend(
+        user.username
+            .iter()
+            .map(|u| Identifier::Username(u.clone())),
+    );
     ids
 }
 

@@ -230,8 +230,7 @@ impl App {
             .map_err(|e| match e {
                 StoreError::Conflict => Error::Conflict {
                     code: "concurrent_rotation",
-                    message: "the keys were rotated by another request; read them again"
-                        .to_owned(),
+                    message: "the keys were rotated by another request; read them again".to_owned(),
                 },
                 other => Error::from_store(other, "signing key"),
             })?;

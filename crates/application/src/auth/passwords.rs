@@ -6,6 +6,7 @@ use super::throttle::ThrottleKeys;
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::error::{AuthFailure, Error, store_err};
+use tessera_domain::UserId;
 use tessera_domain::ValidationError;
 use tessera_domain::api_key::Scope;
 use tessera_domain::audit::Origin;
@@ -13,7 +14,6 @@ use tessera_domain::credential::{Password, PasswordCredential};
 use tessera_domain::ports::{HashError, Journal, MessageKind, SessionSelector, StoreError};
 use tessera_domain::tenant::Tenant;
 use tessera_domain::user::User;
-use tessera_domain::UserId;
 
 fn hash_err(e: HashError) -> Error {
     match e {
@@ -155,13 +155,8 @@ impl App {
                 changed_at: now,
             },
         };
-        let journal = Journal::one(self.draft(
-            ctx,
-            tenant,
-            action,
-            ("user", user.id.to_string()),
-            vec![],
-        ));
+        let journal =
+            Journal::one(self.draft(ctx, tenant, action, ("user", user.id.to_string()), vec![]));
         self.store()
             .set_password(
                 &cred,
@@ -223,7 +218,13 @@ impl App {
             .map_err(|e| match e {
                 Error::Invalid(v) => Error::Invalid(
                     v.into_iter()
-                        .map(|e| if e.field == "password" { e.at("new_password") } else { e })
+                        .map(|e| {
+                            if e.field == "password" {
+                                e.at("new_password")
+                            } else {
+                                e
+                            }
+                        })
                         .collect(),
                 ),
                 other => other,

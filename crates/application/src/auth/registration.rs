@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::context::RequestContext;
 use crate::error::{Error, store_err};
 use crate::users::NewUser;
+use tessera_domain::ValidationError;
 use tessera_domain::code::CodePurpose;
 use tessera_domain::credential::{Password, PasswordCredential};
 use tessera_domain::identifiers::{Email, PhoneNumber, Username};
@@ -16,7 +17,6 @@ use tessera_domain::ports::{Journal, MessageKind, StoreError, UserQuery};
 use tessera_domain::profile::Profile;
 use tessera_domain::tenant::Tenant;
 use tessera_domain::user::{EmailEntry, PhoneEntry, User, UserKind};
-use tessera_domain::ValidationError;
 
 /// A sign-up request (already parsed by the interface).
 #[derive(Clone, Debug, Default)]
@@ -192,9 +192,9 @@ impl App {
             history: vec![],
             changed_at: user.created_at,
         };
-        let code = contact.as_ref().map(|c| {
-            self.new_code(&tenant, user.id, CodePurpose::VerifyIdentifier, &c.target())
-        });
+        let code = contact
+            .as_ref()
+            .map(|c| self.new_code(&tenant, user.id, CodePurpose::VerifyIdentifier, &c.target()));
         user.version = 1;
         let journal = self.journal(
             ctx,
@@ -288,14 +288,16 @@ impl App {
         let before = self.load_user(&tenant, record.user_id).await?;
         let mut user = before.clone();
         match &identifier {
-            Identifier::Email(e) => match user.emails.iter_mut().find(|x| x.address.key() == e.key()) {
-                Some(entry) => entry.verified = true,
-                None => user.emails.push(EmailEntry {
-                    address: e.clone(),
-                    verified: true,
-                    primary: user.emails.is_empty(),
-                }),
-            },
+            Identifier::Email(e) => {
+                match user.emails.iter_mut().find(|x| x.address.key() == e.key()) {
+                    Some(entry) => entry.verified = true,
+                    None => user.emails.push(EmailEntry {
+                        address: e.clone(),
+                        verified: true,
+                        primary: user.emails.is_empty(),
+                    }),
+                }
+            }
             Identifier::Phone(p) => match user.phones.iter_mut().find(|x| &x.number == p) {
                 Some(entry) => entry.verified = true,
                 None => user.phones.push(PhoneEntry {

@@ -88,11 +88,7 @@ impl App {
 
     /// Authenticates a session cookie's secret in the tenant of the URL (a cookie of another
     /// tenant is simply unknown here).
-    pub async fn authenticate_session(
-        &self,
-        slug: &str,
-        secret: &str,
-    ) -> Result<SignedIn, Error> {
+    pub async fn authenticate_session(&self, slug: &str, secret: &str) -> Result<SignedIn, Error> {
         let refuse = || Error::Unauthenticated(AuthFailure::NoSession);
         let tenant = self.active_tenant(slug).await?;
         if secret.is_empty() || secret.len() > 128 {
@@ -106,7 +102,9 @@ impl App {
             .map_err(store_err("session"))?
             .filter(|s| s.is_live(now))
             .ok_or_else(refuse)?;
-        let user = self.signed_in_user(&tenant, session.user_id, refuse).await?;
+        let user = self
+            .signed_in_user(&tenant, session.user_id, refuse)
+            .await?;
         if now - session.last_seen_at >= TOUCH_EVERY {
             self.store()
                 .touch_session(tenant.id, session.id, now)

@@ -10,6 +10,7 @@ use super::tokens::TokenPair;
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::error::{Error, store_err};
+use tessera_domain::SessionId;
 use tessera_domain::audit::{FieldChange, Outcome};
 use tessera_domain::credential::Password;
 use tessera_domain::lifecycle::LifecycleState;
@@ -17,7 +18,6 @@ use tessera_domain::ports::{Journal, SessionSelector};
 use tessera_domain::session::Session;
 use tessera_domain::tenant::Tenant;
 use tessera_domain::user::User;
-use tessera_domain::SessionId;
 
 /// A new session: the secret for the cookie (shown once) and tokens for API clients.
 #[derive(Clone, Debug)]
@@ -119,8 +119,8 @@ impl App {
                 .failed_sign_in(ctx, &tenant, None, &keys, "throttled", e)
                 .await);
         }
-        let allowed = !matches!(identifier, Identifier::Username(_))
-            || tenant.settings.auth.username_login;
+        let allowed =
+            !matches!(identifier, Identifier::Username(_)) || tenant.settings.auth.username_login;
         let user = if allowed {
             self.user_holding(&tenant, &identifier).await?
         } else {
@@ -176,7 +176,14 @@ impl App {
             && !identifier.is_verified_for(&user)
         {
             return Err(self
-                .failed_sign_in(ctx, &tenant, Some(&user), &keys, "identifier_not_verified", bad())
+                .failed_sign_in(
+                    ctx,
+                    &tenant,
+                    Some(&user),
+                    &keys,
+                    "identifier_not_verified",
+                    bad(),
+                )
                 .await);
         }
         self.clear_failures(&keys).await;
@@ -198,7 +205,13 @@ impl App {
             // Best effort: the old session would expire on its own.
             let _ = self
                 .store()
-                .end_sessions(tenant.id, user.id, SessionSelector::One(old.id), self.now(), &journal)
+                .end_sessions(
+                    tenant.id,
+                    user.id,
+                    SessionSelector::One(old.id),
+                    self.now(),
+                    &journal,
+                )
                 .await;
         }
         self.open_session(ctx, tenant, user, vec!["pwd".to_owned()])

@@ -123,7 +123,10 @@ impl App {
     ) -> Result<AccessClaims, Error> {
         let invalid = || Error::Unauthenticated(AuthFailure::InvalidToken);
         let kid = self.ports.signer.peek_kid(token).map_err(|_| invalid())?;
-        let key = self.verifying_key(tenant, &kid).await?.ok_or_else(invalid)?;
+        let key = self
+            .verifying_key(tenant, &kid)
+            .await?
+            .ok_or_else(invalid)?;
         let claims = self
             .ports
             .signer
@@ -167,7 +170,9 @@ impl App {
         if session.user_id.to_string() != claims.sub {
             return Err(invalid());
         }
-        let user = self.signed_in_user(&tenant, session.user_id, invalid).await?;
+        let user = self
+            .signed_in_user(&tenant, session.user_id, invalid)
+            .await?;
         Ok(SignedIn {
             tenant,
             user,
@@ -227,7 +232,9 @@ impl App {
                 .ok_or_else(invalid)?,
             None => return Err(invalid()),
         };
-        let user = self.signed_in_user(&tenant, family.user_id, invalid).await?;
+        let user = self
+            .signed_in_user(&tenant, family.user_id, invalid)
+            .await?;
         let (access_token, expires_in) = self.issue_access_token(&tenant, &user, &session).await?;
         Ok(TokenPair {
             access_token,

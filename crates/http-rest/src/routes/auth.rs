@@ -3,7 +3,6 @@
 
 use crate::caller::{Anonymous, Me};
 use crate::convert::Check;
-use tessera_domain::profile::parse_name;
 use crate::errors::ApiResult;
 use crate::state::RestState;
 use axum::Json;
@@ -17,6 +16,7 @@ use tessera_api_types::auth::{
 use tessera_api_types::users::UserResponse;
 use tessera_application::{NewSession, Registration};
 use tessera_domain::identifiers::{Email, PhoneNumber, Username};
+use tessera_domain::profile::parse_name;
 use tessera_domain::profile::{Locale, Profile};
 use tessera_http_kit::{JsonBody, PathParam};
 
@@ -157,7 +157,10 @@ pub async fn refresh(
     JsonBody(body): JsonBody<RefreshRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let pair = s.app.refresh_tokens(&ctx, &t, &body.refresh_token).await?;
-    let me = s.app.authenticate_access_token(&t, &pair.access_token).await?;
+    let me = s
+        .app
+        .authenticate_access_token(&t, &pair.access_token)
+        .await?;
     Ok(Json(TokenResponse {
         access_token: pair.access_token,
         token_type: "Bearer".to_owned(),
@@ -219,7 +222,10 @@ pub async fn recover_reset(
 pub async fn jwks(
     State(s): State<RestState>,
     PathParam(t): PathParam<String>,
-) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], Json<serde_json::Value>)> {
+) -> ApiResult<(
+    [(axum::http::HeaderName, &'static str); 1],
+    Json<serde_json::Value>,
+)> {
     Ok((
         [(axum::http::header::CACHE_CONTROL, "public, max-age=300")],
         Json(s.app.jwks(&t).await?),

@@ -2,6 +2,8 @@
 
 mod audit;
 pub mod bootstrap;
+mod import;
+mod keys;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +64,50 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Token signing keys of a tenant.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Import data from another system.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Make a new key the tenant's signing key; the previous one stays published in the JWKS
+    /// until every token it signed has expired. Prints the new key id.
+    Rotate {
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+    },
+    /// List the tenant's signing keys.
+    List {
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import users from JSON Lines (one object per line) or CSV (a header line naming the
+    /// fields): username, email, email_verified, phone, phone_verified, given_name,
+    /// family_name, password_hash (bcrypt $2a$/$2b$/$2y$ or $argon2id$). bcrypt hashes are
+    /// replaced by Argon2id at each user's first sign-in. Records that cannot be imported are
+    /// skipped and reported with the reason.
+    Users {
+        /// The file to import (.jsonl or .csv).
+        file: PathBuf,
+        /// The tenant to import into.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        /// The file's format [default: from its extension].
+        #[arg(long, value_enum)]
+        format: Option<import::Format>,
     },
 }
 
@@ -144,6 +190,20 @@ pub fn run() -> ExitCode {
             Command::Audit {
                 command: AuditCommand::Verify { tenant },
             } => audit::verify(&settings, tenant.as_deref()).await,
+            Command::Keys {
+                command: KeysCommand::Rotate { tenant },
+            } => keys::rotate(&settings, &tenant).await,
+            Command::Keys {
+                command: KeysCommand::List { tenant },
+            } => keys::list(&settings, &tenant).await,
+            Command::Import {
+                command:
+                    ImportCommand::Users {
+                        file,
+                        tenant,
+                        format,
+                    },
+            } => import::users(&settings, &tenant, &file, format).await,
             Command::CheckConfig => Ok(ExitCode::SUCCESS),
         };
         result.unwrap_or_else(|e| fail(format!("{e:#}")))

@@ -24,6 +24,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
     tracing::info!(database = %backend.describe(), "starting Tessera");
     let stop = stop_signal()?;
     let app = compose::build(settings).await?;
+    let rotation = crate::schedule::start_key_rotation(app.clone(), settings);
     let server = crate::http::start(app, settings).await?;
     let url = match &settings.server.public_url {
         Some(url) => url.clone(),
@@ -45,6 +46,9 @@ pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
             .and_then(|()| out.flush());
     }
     stop.await;
+    if let Some(task) = rotation {
+        task.abort();
+    }
     tracing::info!("stopping: finishing requests in flight");
     server
         .stop(std::time::Duration::from_secs(
