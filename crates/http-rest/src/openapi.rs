@@ -92,6 +92,7 @@ impl Modify for UniqueOperationIds {
         (name = "org-units", description = "Organization units and employee assignments"),
         (name = "api-keys", description = "Admin API keys"),
         (name = "audit", description = "The hash-chained audit trail"),
+        (name = "signing-keys", description = "A tenant's token signing keys and their rotation"),
         (name = "auth", description = "Sign-up, sign-in, tokens and recovery for a tenant's users"),
         (name = "me", description = "The signed-in user's own account"),
     )

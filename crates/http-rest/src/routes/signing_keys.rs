@@ -9,7 +9,7 @@ use tessera_api_types::auth::{RotatedResponse, SigningKeyResponse};
 use tessera_http_kit::PathParam;
 
 /// The tenant's signing keys, newest first.
-#[utoipa::path(get, path = "/api/v1/tenants/{t}/signing-keys", tag = "tenants", params(("t" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/tenants/{t}/signing-keys", tag = "signing-keys", params(("t" = String, Path)),
     responses((status = 200, body = Vec<SigningKeyResponse>)), security(("api_key" = [])))]
 pub async fn list(
     State(s): State<RestState>,
@@ -35,7 +35,7 @@ pub async fn list(
 
 /// Rotate: a new key signs from now on; the previous one stays in the JWKS until every
 /// token it signed has expired.
-#[utoipa::path(post, path = "/api/v1/tenants/{t}/signing-keys/rotate", tag = "tenants", params(("t" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/tenants/{t}/signing-keys/rotate", tag = "signing-keys", params(("t" = String, Path)),
     responses((status = 200, body = RotatedResponse), (status = 409)), security(("api_key" = [])))]
 pub async fn rotate(
     State(s): State<RestState>,
