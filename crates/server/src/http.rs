@@ -32,6 +32,12 @@ pub fn router(app: App, settings: &Settings, public_url: String) -> Router {
             .collect(),
     );
     let cookies = CookiePolicy::for_public_url(&public_url);
+    let pages = tessera_web_ui::router(tessera_web_ui::WebState {
+        app: app.clone(),
+        trusted_proxies: trusted_proxies.clone(),
+        cookies,
+        public_url: public_url.clone(),
+    });
     let rest = tessera_http_rest::router(RestState {
         app: app.clone(),
         public_url,
@@ -40,6 +46,7 @@ pub fn router(app: App, settings: &Settings, public_url: String) -> Router {
     });
     let router = Router::new()
         .merge(rest)
+        .merge(pages)
         .merge(ops::routes(app, Arc::new(registry)));
     layers::apply(
         router,

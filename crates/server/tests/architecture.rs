@@ -72,7 +72,12 @@ const ADAPTERS: &[&str] = &[
     "tessera-cache",
     "tessera-notify",
 ];
-const INTERFACES: &[&str] = &["tessera-http-kit", "tessera-http-rest", "tessera-api-types"];
+const INTERFACES: &[&str] = &[
+    "tessera-http-kit",
+    "tessera-http-rest",
+    "tessera-web-ui",
+    "tessera-api-types",
+];
 
 fn matches(pattern: &str, name: &str) -> bool {
     match pattern.strip_suffix('*') {
