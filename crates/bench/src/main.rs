@@ -5,7 +5,9 @@
 //!
 //! Subcommands: `http` (the real server over HTTP against a bare axum handler), `rls` (what
 //! PostgreSQL row-level security costs a primary-key lookup), `scale` (a tenant with a
-//! million users: bulk load rate and lookup latencies). `--json` prints one JSON document.
+//! million users: bulk load rate and lookup latencies), `auth` (native sign-in with the real
+//! Argon2id cost against raw hashing, read latencies during a sign-in storm, token rates).
+//! `--json` prints one JSON document.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,6 +15,7 @@
     clippy::cast_precision_loss
 )]
 
+mod auth;
 mod http;
 mod load;
 mod report;
@@ -46,6 +49,9 @@ enum Command {
     Rls(rls::Args),
     /// A tenant with many users: bulk load rate, then lookup and list-page latencies.
     Scale(scale::Args),
+    /// Password sign-ins against raw Argon2id, read latencies during a sign-in storm, and
+    /// access-token sign/verify rates.
+    Auth(auth::Args),
 }
 
 #[tokio::main]
@@ -55,12 +61,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Http(_) => ("http", Report::new(cli.json, "http")),
         Command::Rls(_) => ("rls", Report::new(cli.json, "rls")),
         Command::Scale(_) => ("scale", Report::new(cli.json, "scale")),
+        Command::Auth(_) => ("auth", Report::new(cli.json, "auth")),
     };
     report::progress(&format!("{name}: starting (release build recommended)"));
     match cli.command {
         Command::Http(args) => http::run(args, &mut report).await?,
         Command::Rls(args) => rls::run(args, &mut report).await?,
         Command::Scale(args) => scale::run(args, &mut report).await?,
+        Command::Auth(args) => auth::run(args, &mut report).await?,
     }
     report.finish();
     Ok(())
