@@ -185,7 +185,7 @@ fn internal_edges_follow_the_hexagon() {
             "tessera-application" => Some(&["tessera-domain"]),
             n if ADAPTERS.contains(&n) => Some(&["tessera-domain"]),
             "tessera-config" | "tessera-api-types" | "tessera-http-kit" => Some(&[]),
-            "tessera-http-rest" => Some(&[
+            "tessera-http-rest" | "tessera-web-ui" => Some(&[
                 "tessera-domain",
                 "tessera-application",
                 "tessera-api-types",

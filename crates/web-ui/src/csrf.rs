@@ -6,8 +6,12 @@
 //!    present and equal (compared in constant time). Another site can make a browser send
 //!    the cookie but can neither read it nor set it (the `__Host-` prefix also keeps sibling
 //!    subdomains from planting one).
-//! 2. **Origin**: a POST whose `Origin` header is present and is not the origin of the
-//!    public URL is refused (browsers send it on every cross-site form post).
+//! 2. **Origin**: a POST whose `Origin` header names another origin than the public URL's
+//!    is refused (browsers send it on every cross-site form post). Browsers send
+//!    `Origin: null` for our own forms, because the pages are served with
+//!    `Referrer-Policy: no-referrer` (Fetch: "serializing a request origin"); a `null` origin
+//!    is accepted only when the fetch metadata does not say the request comes from another
+//!    site (`Sec-Fetch-Site: cross-site` or `same-site` is always refused).
 //!
 //! The token is drawn from the operating system's generator: the application does not
 //! expose its random port to interfaces, and a CSRF token needs unpredictability only.
@@ -94,8 +98,17 @@ pub(crate) fn public_origin(public_url: &str) -> Option<String> {
         .then(|| origin.ascii_serialization().to_ascii_lowercase())
 }
 
-/// Whether the request's `Origin` header, if any, is the public URL's origin.
+/// Whether the request may come from our own pages: its `Origin` header, if any, is the
+/// public URL's origin (or `null`, see the module doc), and its `Sec-Fetch-Site`, if any, is
+/// neither `cross-site` nor `same-site`.
 pub(crate) fn origin_allowed(headers: &HeaderMap, public_url: &str) -> bool {
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    if matches!(fetch_site.as_deref(), Some("cross-site" | "same-site")) {
+        return false;
+    }
     let mut values = headers.get_all(ORIGIN).iter();
     let Some(first) = values.next() else {
         return true;
@@ -103,10 +116,17 @@ pub(crate) fn origin_allowed(headers: &HeaderMap, public_url: &str) -> bool {
     if values.next().is_some() {
         return false;
     }
-    match (first.to_str(), public_origin(public_url)) {
-        (Ok(sent), Some(ours)) => sent.trim_end_matches('/').eq_ignore_ascii_case(&ours),
-        _ => false,
+    let Ok(sent) = first.to_str() else {
+        return false;
+    };
+    if sent.trim() == "null" {
+        return true;
     }
+    public_origin(public_url).is_some_and(|ours| {
+        sent.trim()
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(&ours)
+    })
 }
 
 #[cfg(test)]
@@ -168,7 +188,19 @@ mod tests {
             &with(ORIGIN, "https://id.example.com:8443"),
             ours
         ));
-        assert!(!origin_allowed(&with(ORIGIN, "null"), ours));
+        // Our own forms under `Referrer-Policy: no-referrer`.
+        assert!(origin_allowed(&with(ORIGIN, "null"), ours));
+        let mut same = with(ORIGIN, "null");
+        same.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(origin_allowed(&same, ours));
+        for site in ["cross-site", "same-site"] {
+            let mut foreign = with(ORIGIN, "null");
+            foreign.insert("sec-fetch-site", HeaderValue::from_static(site));
+            assert!(!origin_allowed(&foreign, ours), "{site}");
+            let mut named = with(ORIGIN, ours);
+            named.insert("sec-fetch-site", HeaderValue::from_static(site));
+            assert!(!origin_allowed(&named, ours), "{site}");
+        }
         assert!(origin_allowed(
             &with(ORIGIN, "http://127.0.0.1:8080"),
             "http://127.0.0.1:8080/"

@@ -78,7 +78,10 @@ pub(crate) fn explain(e: Error, fields: &[(&str, &str)]) -> Failure {
             errors.general(sentence(other.describe()));
             form(StatusCode::UNAUTHORIZED, errors)
         }
-        Error::Refused { code, message } if code == "tenant_disabled" => Failure::Page {
+        Error::Refused {
+            code: "tenant_disabled",
+            message,
+        } => Failure::Page {
             status: StatusCode::FORBIDDEN,
             title: "Directory disabled",
             message: sentence(&message),

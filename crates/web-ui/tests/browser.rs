@@ -41,6 +41,12 @@ fn screenshot_dir() -> PathBuf {
         .map_or_else(|| PathBuf::from("target"), Path::to_path_buf);
     let dir = target.join("test-screenshots").join("web-ui");
     std::fs::create_dir_all(&dir).unwrap();
+    // Only this run's pictures (and no failure picture of an earlier run).
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "png") {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
     dir
 }
 
@@ -134,6 +140,24 @@ impl Journey {
             .await
             .unwrap();
         self.wait_for_new_document().await;
+    }
+
+    /// Asserts the page's path and query start with `prefix` (on failure: what the page says,
+    /// and its screenshot as `failure.png`).
+    async fn expect_at(&self, prefix: &str) {
+        let path = self.path().await;
+        if !path.starts_with(prefix) {
+            let shot = self.dir.join("failure.png");
+            let _ = self
+                .page
+                .save_screenshot(ScreenshotParams::builder().full_page(true).build(), &shot)
+                .await;
+            panic!(
+                "expected {prefix}, at {path} ({}):\n{}",
+                shot.display(),
+                self.text().await
+            );
+        }
     }
 
     /// Checks the page (no CSP violation, stylesheet applied) and saves its screenshot.
@@ -240,7 +264,7 @@ async fn a_person_registers_verifies_signs_in_changes_and_recovers_the_password(
         j.click("main button[type=submit]").await;
 
         // Verify with the code from the outbox.
-        assert!(j.path().await.starts_with(&format!("{t}/verify?")));
+        j.expect_at(&format!("{t}/verify?")).await;
         let text = j.text().await;
         assert!(text.contains("We sent a code"), "{text}");
         j.shot("verify").await;
@@ -274,7 +298,7 @@ async fn a_person_registers_verifies_signs_in_changes_and_recovers_the_password(
         j.fill("#login-identifier", &email).await;
         j.fill("#login-password", first).await;
         j.click("main button.button-primary").await;
-        assert_eq!(j.path().await, format!("{t}/account"));
+        j.expect_at(&format!("{t}/account")).await;
         let text = j.text().await;
         assert!(
             text.contains("Your account") && text.contains(&email),
@@ -312,11 +336,11 @@ async fn a_person_registers_verifies_signs_in_changes_and_recovers_the_password(
 
         // Sign out.
         j.click(".header-signout button").await;
-        assert_eq!(j.path().await, format!("{t}/login?notice=signed_out"));
+        j.expect_at(&format!("{t}/login?notice=signed_out")).await;
         assert!(j.text().await.contains("You are signed out."));
         j.shot("signed-out").await;
         j.open(&format!("{t}/account")).await;
-        assert!(j.path().await.starts_with(&format!("{t}/login?return_to=")));
+        j.expect_at(&format!("{t}/login?return_to=")).await;
 
         // The old password no longer works; the new one does.
         j.fill("#login-identifier", &email).await;
@@ -329,7 +353,7 @@ async fn a_person_registers_verifies_signs_in_changes_and_recovers_the_password(
         );
         j.fill("#login-password", second).await;
         j.click("main button.button-primary").await;
-        assert_eq!(j.path().await, format!("{t}/account"));
+        j.expect_at(&format!("{t}/account")).await;
         j.click(".header-signout button").await;
 
         // Forgot password: code, then a new password carried by a hidden ticket.
@@ -337,7 +361,7 @@ async fn a_person_registers_verifies_signs_in_changes_and_recovers_the_password(
         j.shot("recover").await;
         j.fill("#recover-identifier", &email).await;
         j.click("main button.button-primary").await;
-        assert!(j.path().await.starts_with(&format!("{t}/recover/code?")));
+        j.expect_at(&format!("{t}/recover/code?")).await;
         j.shot("recover-code").await;
         // Wait for the recovery code (a newer message than the verification code).
         let mut recovery = String::new();
@@ -357,7 +381,7 @@ async fn a_person_registers_verifies_signs_in_changes_and_recovers_the_password(
         assert!(!recovery.is_empty(), "no recovery code: {:?}", app.outbox());
         j.fill("#recover-code", &recovery).await;
         j.click("main button.button-primary").await;
-        assert_eq!(j.path().await, format!("{t}/recover/reset"));
+        j.expect_at(&format!("{t}/recover/reset")).await;
         let ticket: String = j
             .eval("document.querySelector('input[name=ticket]').value")
             .await;
@@ -366,13 +390,14 @@ async fn a_person_registers_verifies_signs_in_changes_and_recovers_the_password(
         j.fill("#reset-password", third).await;
         j.fill("#reset-password-confirm", third).await;
         j.click("main button.button-primary").await;
-        assert_eq!(j.path().await, format!("{t}/login?notice=password_reset"));
+        j.expect_at(&format!("{t}/login?notice=password_reset"))
+            .await;
         assert!(j.text().await.contains("Sign in with your new password"));
         j.shot("login-after-reset").await;
         j.fill("#login-identifier", &email).await;
         j.fill("#login-password", third).await;
         j.click("main button.button-primary").await;
-        assert_eq!(j.path().await, format!("{t}/account"));
+        j.expect_at(&format!("{t}/account")).await;
         let text = j.text().await;
         assert!(text.contains("Recovery code confirmed"), "{text}");
         j.shot("account-after-reset").await;

@@ -270,7 +270,7 @@ fn build(
         .collect();
     sessions.sort_by_key(|s| !s.current);
     let others = sessions.iter().filter(|s| !s.current).count();
-    AccountPage {
+    let mut page = AccountPage {
         page: Layout {
             signed_in: Some(display_name(me)),
             notice: again.notice.clone(),
@@ -345,7 +345,21 @@ fn build(
                 device: describe_device(e.origin.user_agent.as_deref()).unwrap_or_default(),
             })
             .collect(),
+    };
+    // After a failed action, the first field in error takes the focus.
+    let mut fields: Vec<&mut Field> = vec![
+        &mut page.add_identifier,
+        &mut page.current_password,
+        &mut page.new_password,
+        &mut page.new_password_confirm,
+    ];
+    if let Some(p) = page.pending.as_mut() {
+        fields.insert(0, &mut p.code);
     }
+    if let Some(first) = fields.into_iter().find(|f| f.error.is_some()) {
+        first.autofocus = true;
+    }
+    page
 }
 
 /// Shows the account page again with the errors of `e`.

@@ -389,31 +389,6 @@ pub(crate) async fn submit_reset(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_ticket_cookie_is_short_lived_and_strict() {
-        let secure = set_ticket(CookiePolicy { secure: true }, "u.s");
-        assert!(secure.starts_with("__Host-tessera_reset=u.s;"));
-        for attr in [
-            "Path=/",
-            "Max-Age=900",
-            "HttpOnly",
-            "SameSite=Strict",
-            "Secure",
-        ] {
-            assert!(secure.contains(attr), "{attr}");
-        }
-        assert!(clear_ticket(CookiePolicy { secure: false }).starts_with("tessera_reset=;"));
-        assert!(plausible_ticket(
-            "0190a0a0-0000-7000-8000-000000000000.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
-        ));
-        assert!(!plausible_ticket("x\"><script>"));
-    }
-}
-
-#[cfg(test)]
 pub(crate) fn samples(t: &Tenant, v: &Visit) -> Vec<(&'static str, String)> {
     use askama::Template;
     let mut errors = FormErrors::default();
@@ -451,4 +426,29 @@ pub(crate) fn samples(t: &Tenant, v: &Visit) -> Vec<(&'static str, String)> {
                 .unwrap_or_default(),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ticket_cookie_is_short_lived_and_strict() {
+        let secure = set_ticket(CookiePolicy { secure: true }, "u.s");
+        assert!(secure.starts_with("__Host-tessera_reset=u.s;"));
+        for attr in [
+            "Path=/",
+            "Max-Age=900",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+        ] {
+            assert!(secure.contains(attr), "{attr}");
+        }
+        assert!(clear_ticket(CookiePolicy { secure: false }).starts_with("tessera_reset=;"));
+        assert!(plausible_ticket(
+            "0190a0a0-0000-7000-8000-000000000000.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
+        ));
+        assert!(!plausible_ticket("x\"><script>"));
+    }
 }
