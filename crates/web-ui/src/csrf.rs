@@ -13,14 +13,12 @@
 //!    is accepted only when the fetch metadata does not say the request comes from another
 //!    site (`Sec-Fetch-Site: cross-site` or `same-site` is always refused).
 //!
-//! The token is drawn from the operating system's generator: the application does not
-//! expose its random port to interfaces, and a CSRF token needs unpredictability only.
+//! The token is drawn from the application's random port (`App::random_token`).
 
 use axum::http::HeaderMap;
 use axum::http::header::ORIGIN;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tessera_http_kit::cookies::{CookiePolicy, cookie};
 
@@ -50,22 +48,21 @@ fn well_formed(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 impl CsrfToken {
     /// The token of the request's cookie, or a fresh one.
-    pub(crate) fn of(headers: &HeaderMap, policy: CookiePolicy) -> Self {
+    /// `fresh` draws a new token (32 random bytes, URL-safe) when the request has none.
+    pub(crate) fn of(
+        headers: &HeaderMap,
+        policy: CookiePolicy,
+        fresh: impl FnOnce() -> String,
+    ) -> Self {
         match cookie(headers, name(policy)).filter(|t| well_formed(t)) {
             Some(value) => Self {
                 value,
                 fresh: false,
             },
             None => Self {
-                value: new_token(),
+                value: fresh(),
                 fresh: true,
             },
         }
@@ -132,6 +129,10 @@ pub(crate) fn origin_allowed(headers: &HeaderMap, public_url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_token() -> String {
+        URL_SAFE_NO_PAD.encode([7u8; 32])
+    }
     use axum::http::HeaderValue;
     use axum::http::header::COOKIE;
 
@@ -144,27 +145,27 @@ mod tests {
     #[test]
     fn the_cookie_token_must_match_the_field() {
         let dev = CookiePolicy { secure: false };
-        let fresh = CsrfToken::of(&HeaderMap::new(), dev);
+        let fresh = CsrfToken::of(&HeaderMap::new(), dev, test_token);
         assert!(fresh.fresh && well_formed(&fresh.value));
         assert!(
             !fresh.accepts(&fresh.value),
             "a token the browser does not hold"
         );
         let headers = with(COOKIE, &format!("tessera_csrf={}", fresh.value));
-        let known = CsrfToken::of(&headers, dev);
+        let known = CsrfToken::of(&headers, dev, test_token);
         assert!(!known.fresh);
         assert!(known.accepts(&fresh.value));
         assert!(!known.accepts(&new_token()));
         assert!(!known.accepts(""));
         assert!(!known.accepts(&fresh.value[..42]));
         // The secure deployment reads only the __Host- cookie.
-        let secure = CsrfToken::of(&headers, CookiePolicy { secure: true });
+        let secure = CsrfToken::of(&headers, CookiePolicy { secure: true }, test_token);
         assert!(secure.fresh);
         let set = secure.set_cookie(CookiePolicy { secure: true });
         assert!(set.starts_with("__Host-tessera_csrf="));
         assert!(set.contains("Secure") && set.contains("HttpOnly") && set.contains("Path=/"));
         // A malformed cookie is replaced.
-        assert!(CsrfToken::of(&with(COOKIE, "tessera_csrf=short"), dev).fresh);
+        assert!(CsrfToken::of(&with(COOKIE, "tessera_csrf=short"), dev, test_token).fresh);
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl Visit {
                 .cookies
                 .session_from(&parts.headers)
                 .filter(|s| !s.is_empty()),
-            csrf: CsrfToken::of(&parts.headers, state.cookies),
+            csrf: CsrfToken::of(&parts.headers, state.cookies, || state.app.random_token(32)),
             cookies: state.cookies,
             query: parts.uri.query().map(str::to_owned),
         }
@@ -85,7 +85,11 @@ impl Visit {
                 request_id: None,
             },
             session: None,
-            csrf: CsrfToken::of(&axum::http::HeaderMap::new(), CookiePolicy { secure: true }),
+            csrf: CsrfToken::of(
+                &axum::http::HeaderMap::new(),
+                CookiePolicy { secure: true },
+                || "sample-csrf-token-sample-csrf-token-sample".to_owned(),
+            ),
             cookies: CookiePolicy { secure: true },
             query: None,
         }

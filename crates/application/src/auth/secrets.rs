@@ -17,6 +17,12 @@ impl App {
         URL_SAFE_NO_PAD.encode(self.ports.random.secret_bytes(bytes))
     }
 
+    /// A URL-safe random token of `bytes` bytes from the application's CSPRNG port, for
+    /// interfaces that need one (CSRF tokens).
+    pub fn random_token(&self, bytes: usize) -> String {
+        self.new_secret(bytes)
+    }
+
     /// A numeric one-time code of `digits` digits, uniformly drawn (rejection sampling).
     pub(crate) fn new_numeric_code(&self, digits: u32) -> String {
         let modulus = 10u64.pow(digits);

@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod bulk;
+mod canary;
 mod cli;
 mod lifecycle;
 mod native_auth;
