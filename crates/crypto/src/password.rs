@@ -1,9 +1,11 @@
-//! The [`PasswordHasher`] port: Argon2id on a bounded pool, with imported bcrypt hashes
-//! verified (and flagged for rehashing).
+//! The [`PasswordHasher`] port: Argon2id on a bounded pool of low-priority threads, with
+//! imported bcrypt hashes verified (and flagged for rehashing).
 
 use std::fmt;
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, Once, PoisonError};
 
 use argon2::password_hash::{self, PasswordHash, SaltString};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, Version};
@@ -11,7 +13,7 @@ use async_trait::async_trait;
 use rand::rngs::OsRng;
 use tessera_domain::credential::Password;
 use tessera_domain::ports::{HashError, PasswordHasher};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::CryptoError;
 
@@ -58,18 +60,30 @@ impl Default for PasswordHashSettings {
 /// 16-byte salt from the OS CSPRNG; also verifies imported bcrypt hashes (`$2a$`, `$2b$`,
 /// `$2y$`).
 ///
-/// Every hash and verification runs on tokio's blocking threads behind a semaphore of
-/// [`workers`](PasswordHashSettings::workers) permits; when
-/// [`queue`](PasswordHashSettings::queue) callers already wait for one, the next gets
-/// [`HashError::Busy`] at once. A caller that gives up while its job runs does not free the
-/// worker before the job ends, so the bound holds for CPU as well as for callers. The async
-/// methods need a tokio runtime; [`Argon2Hasher::hash_blocking`] does not.
+/// Every hash and verification runs on one of [`workers`](PasswordHashSettings::workers)
+/// threads that the hasher starts, at the lowest scheduling priority the OS gives without
+/// privileges (nice 19 on Linux): request handling, token signing and database work always run
+/// first, and hashing gets the CPU they leave. A caller first takes one of `workers` permits
+/// (so a job handed to the threads always finds one idle); when
+/// [`queue`](PasswordHashSettings::queue) callers already wait for a permit, the next gets
+/// [`HashError::Busy`] at once, and a waiter that gives up frees its place. A caller that
+/// gives up while its job runs does not free the worker before the job ends, so the bound
+/// holds for CPU as well as for callers. The async methods need no runtime (any executor will
+/// do); [`Argon2Hasher::hash_blocking`] and [`Argon2Hasher::verify_blocking`] run on the
+/// calling thread.
 ///
-/// Cloning is cheap and shares the pool.
+/// Cloning is cheap and shares the pool. The threads end when the last clone is dropped:
+/// that closes their channel, and each one returns after the job it may be running.
 #[derive(Clone)]
 pub struct Argon2Hasher {
     inner: Arc<Inner>,
+    /// Jobs for the worker threads; these hold only the receiving end, so dropping the last
+    /// clone of the hasher disconnects the channel and stops them.
+    jobs: SyncSender<Job>,
 }
+
+/// A job for a worker thread: it computes, sends its answer and releases its permit.
+type Job = Box<dyn FnOnce() + Send>;
 
 struct Inner {
     argon2: Argon2<'static>,
@@ -78,6 +92,14 @@ struct Inner {
     waiting: AtomicUsize,
     /// A hash of [`DUMMY_PASSWORD`] with the deployment's parameters.
     dummy_hash: String,
+    /// Jobs running now and the most ever seen at once, to check the bound in tests.
+    #[cfg(test)]
+    running: AtomicUsize,
+    #[cfg(test)]
+    max_running: AtomicUsize,
+    /// The worker threads' end of the channel: gone once they have all returned.
+    #[cfg(test)]
+    receiver: std::sync::Weak<Mutex<Receiver<Job>>>,
 }
 
 impl Argon2Hasher {
@@ -97,6 +119,18 @@ impl Argon2Hasher {
         let argon2 = Argon2::new(Algorithm::Argon2id, ARGON2_VERSION, params);
         let dummy_hash = hash_with(&argon2, DUMMY_PASSWORD).map_err(|e| invalid(e.to_string()))?;
         let permits = Arc::new(Semaphore::new(settings.workers));
+        // At most `workers` jobs exist at once (one per permit), so `try_send` never finds the
+        // channel full.
+        let (jobs, receiver) = mpsc::sync_channel::<Job>(settings.workers);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..settings.workers {
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("tessera-hash-{n}"))
+                .spawn(move || worker(&receiver))
+                // Threads already started end when `jobs` is dropped on return.
+                .map_err(|e| invalid(format!("cannot start a hashing thread: {e}")))?;
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 argon2,
@@ -104,7 +138,14 @@ impl Argon2Hasher {
                 permits,
                 waiting: AtomicUsize::new(0),
                 dummy_hash,
+                #[cfg(test)]
+                running: AtomicUsize::new(0),
+                #[cfg(test)]
+                max_running: AtomicUsize::new(0),
+                #[cfg(test)]
+                receiver: Arc::downgrade(&receiver),
             }),
+            jobs,
         })
     }
 
@@ -124,23 +165,38 @@ impl Argon2Hasher {
         self.inner.verify(password.expose().as_bytes(), hash)
     }
 
-    /// Runs `job` on a blocking thread once a worker is free, or answers `Busy`.
+    /// Runs `job` on a worker thread once a worker is free, or answers `Busy`.
     async fn run<T, F>(&self, job: F) -> Result<T, HashError>
     where
         T: Send + 'static,
         F: FnOnce(&Inner) -> Result<T, HashError> + Send + 'static,
     {
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| HashError::Failed("password hashing needs a tokio runtime".to_owned()))?;
         let permit = self.admit().await?;
         let inner = Arc::clone(&self.inner);
-        runtime
-            .spawn_blocking(move || {
-                let _permit = permit; // held until the job ends, even if the caller left
-                job(&inner)
+        let (reply, answer) = oneshot::channel();
+        let task: Job = Box::new(move || {
+            // The permit is held until the job ends, even if the caller left meanwhile.
+            if reply.is_closed() {
+                return; // the caller gave up before the job started: skip it
+            }
+            #[cfg(test)]
+            inner.started();
+            let out = job(&inner);
+            #[cfg(test)]
+            inner.running.fetch_sub(1, Ordering::SeqCst);
+            // Released before answering, so a caller that got its answer finds the worker free.
+            drop(permit);
+            let _ = reply.send(out); // nobody to tell if the caller left
+        });
+        self.jobs.try_send(task).map_err(|e| {
+            HashError::Failed(match e {
+                TrySendError::Full(_) => "the hashing threads are all taken".to_owned(),
+                TrySendError::Disconnected(_) => "the hashing threads are gone".to_owned(),
             })
+        })?;
+        answer
             .await
-            .map_err(|e| HashError::Failed(format!("the hashing task failed: {e}")))?
+            .map_err(|_| HashError::Failed("the hashing job failed".to_owned()))?
     }
 
     async fn admit(&self) -> Result<OwnedSemaphorePermit, HashError> {
@@ -168,6 +224,39 @@ impl Argon2Hasher {
     #[cfg(test)]
     fn waiting(&self) -> usize {
         self.inner.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// A worker thread: lowers its own priority, then runs jobs until the channel closes.
+fn worker(jobs: &Mutex<Receiver<Job>>) {
+    lower_priority();
+    loop {
+        // The lock is held only while waiting for a job, never while running one.
+        let job = {
+            let jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+            jobs.recv()
+        };
+        let Ok(job) = job else {
+            return; // every clone of the hasher is gone
+        };
+        // A job that panics drops its reply (the caller gets `Failed`) and its permit, and the
+        // thread stays in the pool.
+        let _ = catch_unwind(AssertUnwindSafe(job));
+    }
+}
+
+/// Puts the calling thread at the lowest priority; warns once per process if the OS refuses.
+fn lower_priority() {
+    static WARNED: Once = Once::new();
+    if let Err(e) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
+        WARNED.call_once(|| {
+            tracing::warn!(
+                error = %e,
+                "cannot lower the priority of the password hashing threads: they compete with request handling on equal terms"
+            );
+        });
     }
 }
 
@@ -215,6 +304,12 @@ impl Scheme {
 }
 
 impl Inner {
+    #[cfg(test)]
+    fn started(&self) {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_running.fetch_max(now, Ordering::SeqCst);
+    }
+
     fn verify(&self, password: &[u8], hash: &str) -> Result<bool, HashError> {
         match Scheme::of(hash) {
             Some(Scheme::Argon2id) => {
@@ -578,7 +673,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_concurrent_callers_never_exceed_the_bound() {
         let h = Argon2Hasher::new(PasswordHashSettings {
-            workers: 1,
+            workers: 2,
             queue: 2,
             ..fast()
         })
@@ -597,17 +692,67 @@ mod tests {
                 Err(e) => panic!("{e}"),
             }
         }
-        assert!(ok >= 1);
+        // 2 running + 2 waiting at most when the 16 arrive together.
+        assert!(ok >= 2, "{ok}");
         assert_eq!(h.waiting(), 0);
-        assert_eq!(h.inner.permits.available_permits(), 1);
+        assert_eq!(h.inner.permits.available_permits(), 2);
+        let max = h.inner.max_running.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&max), "{max} jobs ran at once");
+        assert_eq!(h.inner.running.load(Ordering::SeqCst), 0);
     }
 
     #[test]
-    fn async_methods_without_a_runtime_fail_cleanly() {
+    fn async_methods_need_no_runtime() {
         let h = hasher();
         let password = pw("no runtime here");
-        let res = futures_lite_block_on(h.hash(&password));
-        assert!(matches!(res, Err(HashError::Failed(_))), "{res:?}");
+        let hash = futures_lite_block_on(h.hash(&password)).unwrap();
+        assert!(futures_lite_block_on(h.verify(&password, &hash)).unwrap());
+    }
+
+    #[tokio::test]
+    async fn jobs_run_on_the_hashers_threads_at_the_lowest_priority() {
+        let h = hasher();
+        let (name, stat) = h
+            .run(|_| {
+                let name = std::thread::current().name().map(str::to_owned);
+                Ok((name, std::fs::read_to_string("/proc/thread-self/stat").ok()))
+            })
+            .await
+            .unwrap();
+        assert!(
+            name.as_deref()
+                .is_some_and(|n| n.starts_with("tessera-hash-")),
+            "{name:?}"
+        );
+        if cfg!(target_os = "linux") {
+            // Fields after the command name: state is field 3, nice is field 19.
+            let stat = stat.unwrap();
+            let after_comm = stat.rsplit_once(')').unwrap().1;
+            let nice = after_comm.split_whitespace().nth(19 - 3).unwrap();
+            assert_eq!(nice, "19", "{stat}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_threads_end_with_the_last_clone() {
+        let h = hasher();
+        let other = h.clone();
+        let receiver = h.inner.receiver.clone();
+        assert!(h.hash(&pw("before the end")).await.is_ok());
+        drop(h);
+        // One clone left: the threads still serve it.
+        assert!(other.hash(&pw("still served")).await.is_ok());
+        assert!(receiver.upgrade().is_some());
+        drop(other);
+        // Every thread held the receiver: once it is gone, they have all returned.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while receiver.upgrade().is_some() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the threads still run"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     /// Polls a future to completion on this thread without a tokio runtime.
