@@ -141,8 +141,12 @@ pub async fn run(args: Args, report: &mut Report) -> anyhow::Result<()> {
     let user_url = Arc::new(app.url(&format!("/api/v1/tenants/{tenant}/users/{user_id}")));
     let key = Arc::new(app.operator_key.clone());
 
+    // Probes are open-loop: one request every 10 ms each (a steady trickle of reads, as real
+    // traffic arrives), so that the latency measured is what a reader sees while sign-ins
+    // saturate the hashing pool, not a second closed-loop load competing for the two cores.
+    let every = Duration::from_millis(10);
     let me_probe = |c: reqwest::Client, url: Arc<String>, token: Arc<String>| {
-        move |_: usize, _: u64| {
+        move |_: u64| {
             let req = c.get(url.as_str()).bearer_auth(token.as_str());
             async move { ok(req.send().await, 200).await }
         }
@@ -151,23 +155,21 @@ pub async fn run(args: Args, report: &mut Report) -> anyhow::Result<()> {
     // 3a. Probes alone.
     progress(&format!("probes alone for {}s", args.duration));
     let (me_alone, user_alone) = tokio::join!(
-        load::run(
-            1,
-            warmup,
+        load::paced(
+            every,
             duration,
             me_probe(client.clone(), me_url.clone(), access.clone())
         ),
-        load::run(
-            1,
-            warmup,
+        load::paced(
+            every,
             duration,
             me_probe(client.clone(), user_url.clone(), key.clone())
         ),
     );
 
-    // 2 and 3b. The storm, with the probes running alongside.
+    // 2. The storm alone: sign-ins per second against the raw hash rate.
     progress(&format!(
-        "sign-in storm: {connections} clients over {} users for {}s, probes alongside",
+        "sign-in storm: {connections} clients over {} users for {}s",
         args.users, args.duration
     ));
     let n_users = args.users.max(1);
@@ -181,21 +183,38 @@ pub async fn run(args: Args, report: &mut Report) -> anyhow::Result<()> {
             async move { ok(req.send().await, 200).await }
         }
     };
-    let (storm, me_storm, user_storm) = tokio::join!(
-        load::run(connections, warmup, duration, storm),
-        load::run(
-            1,
-            warmup,
-            duration,
-            me_probe(client.clone(), me_url.clone(), access.clone())
-        ),
-        load::run(
-            1,
-            warmup,
-            duration,
-            me_probe(client.clone(), user_url.clone(), key.clone())
-        ),
+    let storm = Arc::new(storm);
+    let storm_alone = {
+        let storm = storm.clone();
+        load::run(connections, warmup, duration, move |t, i| storm(t, i)).await
+    };
+    // 3b. The storm again, with the probes alongside.
+    progress(&format!(
+        "sign-in storm again for {}s, reads probed alongside",
+        args.duration
+    ));
+    let (_, me_storm, user_storm) = tokio::join!(
+        load::run(connections, warmup, duration, move |t, i| storm(t, i)),
+        async {
+            tokio::time::sleep(warmup).await;
+            load::paced(
+                every,
+                duration,
+                me_probe(client.clone(), me_url.clone(), access.clone()),
+            )
+            .await
+        },
+        async {
+            tokio::time::sleep(warmup).await;
+            load::paced(
+                every,
+                duration,
+                me_probe(client.clone(), user_url.clone(), key.clone()),
+            )
+            .await
+        },
     );
+    let storm = storm_alone;
     app.stop().await;
 
     // 4. Tokens.

@@ -98,6 +98,41 @@ where
     result
 }
 
+/// An open-loop probe: one request every `every` for `duration` (a steady trickle, as real
+/// traffic arrives, rather than a client that fires again the moment it has an answer).
+pub async fn paced<F, Fut>(every: Duration, duration: Duration, request: F) -> LoadResult
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    let deadline = start + duration;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut result = LoadResult {
+        ok: 0,
+        errors: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    let mut i = 0;
+    while Instant::now() < deadline {
+        tick.tick().await;
+        let sent = Instant::now();
+        if request(i).await {
+            result.ok += 1;
+            result
+                .latencies
+                .push(u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        } else {
+            result.errors += 1;
+        }
+        i += 1;
+    }
+    result.elapsed = start.elapsed();
+    result
+}
+
 /// The floor: `GET /floor` answers a small JSON document, `POST /floor` parses a JSON body
 /// and answers 201 with a small document, like the handlers measured, minus the application.
 pub async fn start_floor() -> anyhow::Result<SocketAddr> {

@@ -17,8 +17,6 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::ORIGIN;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 use tessera_http_kit::cookies::{CookiePolicy, cookie};
 
@@ -131,7 +129,8 @@ mod tests {
     use super::*;
 
     fn test_token() -> String {
-        URL_SAFE_NO_PAD.encode([7u8; 32])
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 32])
     }
     use axum::http::HeaderValue;
     use axum::http::header::COOKIE;

@@ -35,6 +35,14 @@ fn no_secret_of_any_flow_reaches_the_logs_and_every_line_is_json() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Debug logging is plentiful: drain stderr while the test runs, or the server blocks on
+    // a full pipe.
+    let mut stderr = child.stderr.take().unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut all).unwrap();
+        all
+    });
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
@@ -134,8 +142,8 @@ fn no_secret_of_any_flow_reaches_the_logs_and_every_line_is_json() {
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let logs = String::from_utf8_lossy(&out.stderr);
+    child.wait().unwrap();
+    let logs = String::from_utf8_lossy(&drain.join().unwrap()).into_owned();
     assert!(
         logs.lines().count() > 10,
         "too few log lines to mean anything: {logs}"
