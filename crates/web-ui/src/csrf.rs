@@ -154,7 +154,11 @@ mod tests {
         let known = CsrfToken::of(&headers, dev, test_token);
         assert!(!known.fresh);
         assert!(known.accepts(&fresh.value));
-        assert!(!known.accepts(&new_token()));
+        let other = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([9u8; 32])
+        };
+        assert!(!known.accepts(&other));
         assert!(!known.accepts(""));
         assert!(!known.accepts(&fresh.value[..42]));
         // The secure deployment reads only the __Host- cookie.
