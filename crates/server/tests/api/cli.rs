@@ -22,7 +22,15 @@ fn every_command_explains_itself() {
     let dir = tempfile::tempdir().unwrap();
     let out = tessera(dir.path()).arg("--help").output().unwrap();
     let help = text(&out);
-    for cmd in ["serve", "migrate", "bootstrap", "check-config", "audit"] {
+    for cmd in [
+        "serve",
+        "migrate",
+        "bootstrap",
+        "check-config",
+        "audit",
+        "keys",
+        "import",
+    ] {
         assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
     }
     for (args, expect) in [
@@ -31,6 +39,8 @@ fn every_command_explains_itself() {
         (vec!["migrate", "--help"], "migrations"),
         (vec!["check-config", "--help"], "secrets masked"),
         (vec!["audit", "verify", "--help"], "--tenant"),
+        (vec!["keys", "rotate", "--help"], "--tenant"),
+        (vec!["import", "users", "--help"], "password_hash"),
     ] {
         let out = tessera(dir.path()).args(&args).output().unwrap();
         assert!(
@@ -269,4 +279,135 @@ fn logs_are_json_lines_carrying_the_request_id_and_never_the_presented_key() {
         !logs.contains("TOPSECRET"),
         "a presented key reached the logs: {logs}"
     );
+}
+
+#[test]
+fn import_users_from_json_lines_and_csv_reports_what_was_skipped_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let boot = tessera(dir.path())
+        .args(["bootstrap", "--json"])
+        .output()
+        .unwrap();
+    assert!(boot.status.success(), "{}", text(&boot));
+    let hash = bcrypt::hash("imported passphrase", 4).unwrap();
+    let jsonl = dir.path().join("users.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!(
+            "{}\n{}\n{}\n\nnot json\n",
+            serde_json::json!({"email": "a@example.com", "password_hash": hash}),
+            serde_json::json!({"username": "bee", "email": "b@example.com", "given_name": "Bee"}),
+            serde_json::json!({"email": "a@example.com"}),
+        ),
+    )
+    .unwrap();
+    let out = tessera(dir.path())
+        .args([
+            "import",
+            "users",
+            jsonl.to_str().unwrap(),
+            "--tenant",
+            "system",
+        ])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("imported 2 users (1 with a password hash)"),
+        "{t}"
+    );
+    assert!(t.contains("skipped 2"), "{t}");
+    assert!(
+        t.contains("line 3: email:a@example.com appears earlier"),
+        "{t}"
+    );
+    assert!(t.contains("line 5: not a user record"), "{t}");
+
+    let csv = dir.path().join("users.csv");
+    std::fs::write(
+        &csv,
+        format!("email,email_verified,password_hash\nc@example.com,true,{hash}\nb@example.com,true,\nbad-email,,\n"),
+    )
+    .unwrap();
+    let out = tessera(dir.path())
+        .args([
+            "import",
+            "users",
+            csv.to_str().unwrap(),
+            "--tenant",
+            "system",
+        ])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("imported 1 users (1 with a password hash)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("line 3: email:b@example.com already belongs to a user"),
+        "{t}"
+    );
+    assert!(t.contains("line 4: email:"), "{t}");
+
+    let unknown = tessera(dir.path())
+        .args([
+            "import",
+            "users",
+            dir.path().join("users.txt").to_str().unwrap(),
+            "--tenant",
+            "system",
+        ])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(text(&unknown).contains("--format"), "{}", text(&unknown));
+}
+
+#[test]
+fn keys_rotate_makes_a_new_current_key_and_keeps_the_old_one_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        tessera(dir.path())
+            .args(["bootstrap", "--json"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let first = tessera(dir.path())
+        .args(["keys", "rotate", "--tenant", "system"])
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{}", text(&first));
+    let second = tessera(dir.path())
+        .args(["keys", "rotate", "--tenant", "system"])
+        .output()
+        .unwrap();
+    let kid = String::from_utf8_lossy(&second.stdout).trim().to_owned();
+    assert_eq!(kid.len(), 32, "{}", text(&second));
+    let list = tessera(dir.path())
+        .args(["keys", "list", "--tenant", "system"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&kid) && l.contains("current")),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("retired") && listed.contains("published until"),
+        "{listed}"
+    );
+    let nope = tessera(dir.path())
+        .args(["keys", "rotate", "--tenant", "no-such-tenant"])
+        .output()
+        .unwrap();
+    assert!(!nope.status.success());
+    assert!(text(&nope).contains("not found"), "{}", text(&nope));
 }
