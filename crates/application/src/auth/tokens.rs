@@ -37,6 +37,20 @@ pub(crate) struct NewRefresh {
     pub hash: String,
 }
 
+/// Whether verified claims are for this issuer and tenant and valid at `now` (unix seconds),
+/// with [`LEEWAY_SECS`] of clock skew either way.
+fn claims_hold(
+    claims: &AccessClaims,
+    issuer: &str,
+    tenant: tessera_domain::TenantId,
+    now: i64,
+) -> bool {
+    claims.iss == issuer
+        && claims.tid == tenant.to_string()
+        && now < claims.exp + LEEWAY_SECS
+        && claims.nbf <= now + LEEWAY_SECS
+}
+
 impl App {
     /// Signs an access token for `user` in `session`.
     pub(crate) async fn issue_access_token(
@@ -138,12 +152,12 @@ impl App {
                 invalid()
             })?;
         let claims: AccessClaims = serde_json::from_value(claims).map_err(|_| invalid())?;
-        let now = self.now().unix_timestamp();
-        if claims.iss != self.issuer(tenant)
-            || claims.tid != tenant.id.to_string()
-            || claims.exp + LEEWAY_SECS <= now
-            || claims.nbf > now + LEEWAY_SECS
-        {
+        if !claims_hold(
+            &claims,
+            &self.issuer(tenant),
+            tenant.id,
+            self.now().unix_timestamp(),
+        ) {
             return Err(invalid());
         }
         Ok(claims)
@@ -241,5 +255,48 @@ impl App {
             expires_in,
             refresh_token: secret,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_domain::TenantId;
+
+    fn claims(tenant: TenantId) -> AccessClaims {
+        AccessClaims {
+            iss: "https://id.example/t/acme".into(),
+            sub: "u".into(),
+            aud: "https://id.example/t/acme".into(),
+            exp: 1_000_300,
+            iat: 1_000_000,
+            nbf: 1_000_000,
+            jti: "j".into(),
+            client_id: NATIVE_CLIENT_ID.into(),
+            sid: "s".into(),
+            auth_time: 1_000_000,
+            amr: vec!["pwd".into()],
+            scope: String::new(),
+            tid: tenant.to_string(),
+        }
+    }
+
+    #[test]
+    fn expired_early_foreign_issuer_and_foreign_tenant_claims_do_not_hold() {
+        let t = TenantId::from_uuid(uuid::Uuid::from_u128(1));
+        let c = claims(t);
+        let iss = "https://id.example/t/acme";
+        assert!(claims_hold(&c, iss, t, 1_000_100));
+        // Expired: valid until exp + leeway, not a second longer.
+        assert!(claims_hold(&c, iss, t, 1_000_300 + LEEWAY_SECS - 1));
+        assert!(!claims_hold(&c, iss, t, 1_000_300 + LEEWAY_SECS));
+        assert!(!claims_hold(&c, iss, t, 2_000_000));
+        // Not yet valid beyond the leeway.
+        assert!(claims_hold(&c, iss, t, 1_000_000 - LEEWAY_SECS));
+        assert!(!claims_hold(&c, iss, t, 1_000_000 - LEEWAY_SECS - 1));
+        // Another issuer or tenant.
+        assert!(!claims_hold(&c, "https://id.example/t/other", t, 1_000_100));
+        let other = TenantId::from_uuid(uuid::Uuid::from_u128(2));
+        assert!(!claims_hold(&c, iss, other, 1_000_100));
     }
 }
