@@ -236,16 +236,24 @@ impl App {
             }
             RefreshOutcome::Invalid => return Err(invalid()),
         };
-        let session = match family.session_id {
+        // A refresh is activity of the sign-in: the session must still be live (idle and
+        // absolute timeouts) and its last-seen time moves on.
+        let now = self.now();
+        let mut session = match family.session_id {
             Some(sid) => self
                 .store()
                 .session(tenant.id, sid)
                 .await
                 .map_err(store_err("session"))?
-                .filter(|s| s.revoked_at.is_none() && self.now() < s.expires_at)
+                .filter(|s| s.is_live(now))
                 .ok_or_else(invalid)?,
             None => return Err(invalid()),
         };
+        self.store()
+            .touch_session(tenant.id, session.id, now)
+            .await
+            .map_err(store_err("session"))?;
+        session.last_seen_at = now;
         let user = self
             .signed_in_user(&tenant, family.user_id, invalid)
             .await?;
