@@ -3,6 +3,7 @@
 
 use crate::ValidationError;
 use crate::credential::PasswordPolicy;
+use crate::mfa::{MfaPolicy, PasswordlessPolicy};
 use crate::session::SessionPolicy;
 use crate::token::TokenPolicy;
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,8 @@ pub struct AuthSettings {
     pub password: PasswordPolicy,
     pub sessions: SessionPolicy,
     pub tokens: TokenPolicy,
+    pub mfa: MfaPolicy,
+    pub passwordless: PasswordlessPolicy,
     /// Message templates by kind (`verify_code`, `recover_code`, `account_exists`...), per
     /// channel suffix (`verify_code.email`, `verify_code.sms`).
     pub templates: BTreeMap<String, MessageTemplate>,
@@ -55,6 +58,8 @@ impl Default for AuthSettings {
             password: PasswordPolicy::default(),
             sessions: SessionPolicy::default(),
             tokens: TokenPolicy::default(),
+            mfa: MfaPolicy::default(),
+            passwordless: PasswordlessPolicy::default(),
             templates: BTreeMap::new(),
         }
     }
@@ -65,6 +70,7 @@ impl AuthSettings {
         self.password.validate()?;
         self.sessions.validate()?;
         self.tokens.validate()?;
+        self.mfa.validate()?;
         if !(60..=24 * 3600).contains(&self.code_ttl_secs) {
             return Err(ValidationError::new(
                 "settings.auth.code_ttl_secs",

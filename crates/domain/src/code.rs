@@ -14,6 +14,8 @@ pub enum CodePurpose {
     /// Step two of recovery: a long random ticket returned after the code was verified,
     /// good for setting the new password once.
     ResetTicket,
+    /// Sign-in without a password: a code sent to a verified email or phone.
+    SignIn,
 }
 
 impl CodePurpose {
@@ -22,6 +24,7 @@ impl CodePurpose {
             Self::VerifyIdentifier => "verify_identifier",
             Self::RecoverPassword => "recover_password",
             Self::ResetTicket => "reset_ticket",
+            Self::SignIn => "sign_in",
         }
     }
     pub fn parse(raw: &str) -> Option<Self> {
@@ -29,6 +32,7 @@ impl CodePurpose {
             Self::VerifyIdentifier,
             Self::RecoverPassword,
             Self::ResetTicket,
+            Self::SignIn,
         ]
         .into_iter()
         .find(|p| p.as_str() == raw)

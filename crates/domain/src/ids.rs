@@ -80,3 +80,15 @@ id_type!(
     /// A family of rotating refresh tokens (one per sign-in).
     RefreshFamilyId
 );
+id_type!(
+    /// A registered passkey (WebAuthn credential).
+    PasskeyId
+);
+id_type!(
+    /// A server-side challenge: a WebAuthn ceremony in progress, or a sign-in link.
+    ChallengeId
+);
+id_type!(
+    /// A browser or app that signed in (recognised by its device cookie).
+    DeviceId
+);

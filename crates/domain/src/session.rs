@@ -1,5 +1,6 @@
 //! Server-side sign-in sessions and the per-tenant rules for their lifetime.
 
+use crate::mfa::{ACR_MFA, Restriction};
 use crate::{SessionId, TenantId, UserId, ValidationError};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -25,10 +26,25 @@ pub struct Session {
     /// Authentication methods used (`pwd`, `otp`...): RFC 8176 values.
     pub amr: Vec<String>,
     pub auth_time: OffsetDateTime,
+    /// Assurance reached: [`crate::mfa::ACR_ONE_FACTOR`] or [`crate::mfa::ACR_MFA`].
+    pub acr: String,
+    /// What the session must still do before it is a full sign-in (`None`: nothing).
+    pub restriction: Option<Restriction>,
     pub revoked_at: Option<OffsetDateTime>,
 }
 
 impl Session {
+    /// Whether two factors were passed (or a passkey with user verification, or a device
+    /// remembered after two factors).
+    pub fn has_mfa(&self) -> bool {
+        self.acr == ACR_MFA
+    }
+
+    /// Whether the user authenticated at most `within` before `now` (step-up, "sudo mode").
+    pub fn authenticated_within(&self, now: OffsetDateTime, within: Duration) -> bool {
+        self.restriction.is_none() && now - self.auth_time <= within
+    }
+
     /// Whether the session may be used at `now`.
     pub fn is_live(&self, now: OffsetDateTime) -> bool {
         self.revoked_at.is_none()
@@ -110,6 +126,8 @@ mod tests {
             device: None,
             amr: vec!["pwd".into()],
             auth_time: t0,
+            acr: crate::mfa::ACR_ONE_FACTOR.into(),
+            restriction: None,
             revoked_at: None,
         };
         assert!(s.is_live(t0 + Duration::minutes(29)));

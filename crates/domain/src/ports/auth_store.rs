@@ -1,6 +1,7 @@
 //! Persistence of credentials, sessions, one-time codes, refresh tokens and signing keys.
 //! Every write that a person caused takes its [`Journal`]; the store commits both or neither.
 
+use super::mfa_store::{ChallengeStore, DeviceStore, FactorStore, RoleStore};
 use super::store::{Journal, StoreError};
 use crate::code::{CodeCheck, CodePurpose, OneTimeCode};
 use crate::credential::PasswordCredential;
@@ -97,6 +98,16 @@ pub trait SessionStore: Send + Sync {
         user: UserId,
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, StoreError>;
+    /// After a further authentication (a second factor, or a step-up): lifts the session's
+    /// restriction and sets its `amr`, `acr`, `auth_time` and absolute end. When `refresh` is
+    /// given, the session's first refresh token is stored with it (a restricted session has
+    /// none). MUST return `NotFound` when the session is not live (revoked or past its end).
+    async fn elevate_session(
+        &self,
+        session: &Session,
+        refresh: Option<(&RefreshFamily, &str)>,
+        journal: &Journal,
+    ) -> Result<(), StoreError>;
     /// Ends the selected live sessions of the user and revokes their refresh tokens; returns
     /// how many were ended. MUST return `NotFound` for `One(id)` when that session is not a
     /// live session of this user.
@@ -192,11 +203,27 @@ pub trait SigningKeyStore: Send + Sync {
 
 /// Everything authentication needs from a database.
 pub trait AuthStore:
-    CredentialStore + SessionStore + CodeStore + RefreshStore + SigningKeyStore
+    CredentialStore
+    + SessionStore
+    + CodeStore
+    + RefreshStore
+    + SigningKeyStore
+    + FactorStore
+    + ChallengeStore
+    + DeviceStore
+    + RoleStore
 {
 }
 
 impl<T> AuthStore for T where
-    T: CredentialStore + SessionStore + CodeStore + RefreshStore + SigningKeyStore
+    T: CredentialStore
+        + SessionStore
+        + CodeStore
+        + RefreshStore
+        + SigningKeyStore
+        + FactorStore
+        + ChallengeStore
+        + DeviceStore
+        + RoleStore
 {
 }

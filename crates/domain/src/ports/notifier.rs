@@ -31,6 +31,12 @@ pub enum MessageKind {
     NoAccount,
     /// The password was changed.
     PasswordChanged,
+    /// A code that signs the user in.
+    SignInCode,
+    /// A link that signs the user in.
+    SignInLink,
+    /// Someone signed in from a device not seen before (`link`: the security page).
+    NewDeviceSignIn,
 }
 
 impl MessageKind {
@@ -41,6 +47,9 @@ impl MessageKind {
             Self::AccountExists => "account_exists",
             Self::NoAccount => "no_account",
             Self::PasswordChanged => "password_changed",
+            Self::SignInCode => "sign_in_code",
+            Self::SignInLink => "sign_in_link",
+            Self::NewDeviceSignIn => "new_device_sign_in",
         }
     }
 }
