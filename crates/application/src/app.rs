@@ -9,8 +9,8 @@ use std::sync::Arc;
 use tessera_domain::AuditEventId;
 use tessera_domain::audit::{AuditDraft, Outcome};
 use tessera_domain::ports::{
-    AttemptCounter, Cache, Clock, Journal, KeyedHasher, Notifier, PasswordHasher, Random,
-    SecretSealer, Store, TokenSigner,
+    AttemptCounter, Cache, Clock, Journal, KeyedHasher, Notifier, PasskeyVerifier, PasswordHasher,
+    Random, SecretSealer, Store, TokenSigner, Totp,
 };
 use tessera_domain::tenant::Tenant;
 
@@ -27,6 +27,8 @@ pub struct Ports {
     pub keyed: Arc<dyn KeyedHasher>,
     pub notifier: Arc<dyn Notifier>,
     pub attempts: Arc<dyn AttemptCounter>,
+    pub totp: Arc<dyn Totp>,
+    pub passkeys: Arc<dyn PasskeyVerifier>,
 }
 
 /// Tessera's use cases.

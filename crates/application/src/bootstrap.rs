@@ -12,6 +12,7 @@ use tessera_domain::api_key::Scope;
 use tessera_domain::identifiers::{Email, Username};
 use tessera_domain::lifecycle::LifecycleState;
 use tessera_domain::ports::{BootstrapSet, Journal, SetupToken, StoreError};
+use tessera_domain::role::SystemRole;
 use tessera_domain::tenant::{
     Organization, SYSTEM_TENANT_SLUG, Tenant, TenantSettings, TenantSlug, TenantState,
 };
@@ -156,6 +157,29 @@ impl App {
                 },
                 other => Error::from_store(other, "tenant"),
             })?;
+        // The first administrator is the Super Admin (which makes a second factor mandatory
+        // for them: they enrol one at their first sign-in).
+        let grant = Journal::one(self.draft(
+            ctx,
+            &set.tenant,
+            "role.granted",
+            ("user", set.admin.id.to_string()),
+            vec![tessera_domain::audit::FieldChange {
+                field: "role".into(),
+                before: serde_json::Value::Null,
+                after: SystemRole::SuperAdmin.key().into(),
+            }],
+        ));
+        self.store()
+            .grant_role(
+                set.tenant.id,
+                set.admin.id,
+                SystemRole::SuperAdmin,
+                now,
+                &grant,
+            )
+            .await
+            .map_err(|e| Error::from_store(e, "user"))?;
         Ok(BootstrapOutput {
             tenant_id: set.tenant.id,
             tenant: SYSTEM_TENANT_SLUG.to_owned(),

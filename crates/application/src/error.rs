@@ -96,6 +96,10 @@ pub enum Error {
     /// `registration_closed`...). `code` is stable.
     #[error("{message}")]
     Refused { code: &'static str, message: String },
+    /// A sensitive action needs a recent authentication (step-up, "sudo mode"): the caller
+    /// re-authenticates (password, TOTP or passkey) and tries again within `max_age_secs`.
+    #[error("this action needs a recent authentication: confirm it is you, then try again")]
+    StepUpRequired { max_age_secs: u32 },
     /// Too many attempts: try again after `retry_after_secs`.
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },

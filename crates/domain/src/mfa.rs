@@ -16,7 +16,7 @@ pub const ACR_MFA: &str = "urn:tessera:acr:mfa";
 /// RFC 8176 method references used in `amr`.
 pub mod amr {
     pub const PASSWORD: &str = "pwd";
-    /// TOTP or a code sent by email or SMS.
+    /// TOTP, or a code or link sent by email or SMS.
     pub const OTP: &str = "otp";
     /// A hardware-bound passkey.
     pub const HARDWARE_KEY: &str = "hwk";
@@ -28,8 +28,6 @@ pub mod amr {
     pub const MFA: &str = "mfa";
     /// A backup (recovery) code.
     pub const BACKUP_CODE: &str = "kba";
-    /// A link sent by email.
-    pub const EMAIL_LINK: &str = "mca";
 }
 
 /// What a session still has to do before it is a full sign-in.

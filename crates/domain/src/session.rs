@@ -42,7 +42,7 @@ impl Session {
 
     /// Whether the user authenticated at most `within` before `now` (step-up, "sudo mode").
     pub fn authenticated_within(&self, now: OffsetDateTime, within: Duration) -> bool {
-        self.restriction.is_none() && now - self.auth_time <= within
+        now - self.auth_time <= within
     }
 
     /// Whether the session may be used at `now`.

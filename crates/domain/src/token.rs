@@ -154,6 +154,9 @@ pub struct AccessClaims {
     pub auth_time: i64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<String>,
+    /// Assurance of the sign-in (`urn:tessera:acr:1fa` or `urn:tessera:acr:mfa`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub acr: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
     /// The tenant's id (the issuer names its slug).

@@ -84,7 +84,7 @@ impl Identifier {
     }
 }
 
-fn invalid_code() -> Error {
+pub(crate) fn invalid_code() -> Error {
     // One answer for wrong, expired, used up and never sent: the difference would tell
     // whether an account exists.
     Error::invalid(ValidationError::new(
@@ -94,10 +94,11 @@ fn invalid_code() -> Error {
     ))
 }
 
-fn kind_of(purpose: CodePurpose) -> MessageKind {
+pub(crate) fn kind_of(purpose: CodePurpose) -> MessageKind {
     match purpose {
         CodePurpose::VerifyIdentifier => MessageKind::VerifyCode,
         CodePurpose::RecoverPassword | CodePurpose::ResetTicket => MessageKind::RecoverCode,
+        CodePurpose::SignIn => MessageKind::SignInCode,
     }
 }
 
@@ -151,6 +152,19 @@ impl App {
         kind: MessageKind,
         code: Option<String>,
     ) {
+        self.deliver_with_link(tenant, channel, kind, code, None)
+            .await;
+    }
+
+    /// [`Self::deliver`] with a link in the message (sign-in links, the security page).
+    pub(crate) async fn deliver_with_link(
+        &self,
+        tenant: &Tenant,
+        channel: Channel,
+        kind: MessageKind,
+        code: Option<String>,
+        link: Option<String>,
+    ) {
         let template = tenant
             .settings
             .auth
@@ -164,7 +178,7 @@ impl App {
             channel,
             kind,
             code,
-            link: None,
+            link,
             minutes: Some(tenant.settings.auth.code_ttl_secs / 60),
             template,
         };

@@ -1,6 +1,7 @@
 //! Server-side sessions: authenticating the session cookie, listing and ending sessions (by
 //! the user and by an admin), signing out.
 
+use super::assurance::restricted;
 use super::secrets::sha256_hex;
 use crate::app::App;
 use crate::context::{Principal, RequestContext};
@@ -87,8 +88,24 @@ impl App {
     }
 
     /// Authenticates a session cookie's secret in the tenant of the URL (a cookie of another
-    /// tenant is simply unknown here).
+    /// tenant is simply unknown here). A session that still has to pass or enrol a second
+    /// factor is refused (`mfa_required`, `mfa_enrolment_required`).
     pub async fn authenticate_session(&self, slug: &str, secret: &str) -> Result<SignedIn, Error> {
+        let me = self.authenticate_pending_session(slug, secret).await?;
+        match me.session.restriction {
+            Some(r) => Err(restricted(r)),
+            None => Ok(me),
+        }
+    }
+
+    /// Authenticates a session that may still have to pass or enrol a second factor (its
+    /// effective restriction is in `session.restriction`). Only the second-factor and
+    /// enrolment use cases accept such a session.
+    pub async fn authenticate_pending_session(
+        &self,
+        slug: &str,
+        secret: &str,
+    ) -> Result<SignedIn, Error> {
         let refuse = || Error::Unauthenticated(AuthFailure::NoSession);
         let tenant = self.active_tenant(slug).await?;
         if secret.is_empty() || secret.len() > 128 {
@@ -105,6 +122,7 @@ impl App {
         let user = self
             .signed_in_user(&tenant, session.user_id, refuse)
             .await?;
+        session.restriction = self.effective_restriction(&tenant, &user, &session).await?;
         if now - session.last_seen_at >= TOUCH_EVERY {
             self.store()
                 .touch_session(tenant.id, session.id, now)

@@ -81,6 +81,7 @@ impl App {
             sid: session.id.to_string(),
             auth_time: session.auth_time.unix_timestamp(),
             amr: session.amr.clone(),
+            acr: session.acr.clone(),
             scope: String::new(),
             tid: tenant.id.to_string(),
         };
@@ -187,6 +188,9 @@ impl App {
         let user = self
             .signed_in_user(&tenant, session.user_id, invalid)
             .await?;
+        if let Some(r) = self.effective_restriction(&tenant, &user, &session).await? {
+            return Err(super::assurance::restricted(r));
+        }
         Ok(SignedIn {
             tenant,
             user,
@@ -257,6 +261,11 @@ impl App {
         let user = self
             .signed_in_user(&tenant, family.user_id, invalid)
             .await?;
+        // A sign-in that passed one factor cannot be extended once MFA is mandatory for
+        // its user: the refresh token dies with the policy change.
+        if let Some(r) = self.effective_restriction(&tenant, &user, &session).await? {
+            return Err(super::assurance::restricted(r));
+        }
         let (access_token, expires_in) = self.issue_access_token(&tenant, &user, &session).await?;
         Ok(TokenPair {
             access_token,
@@ -284,6 +293,7 @@ mod tests {
             sid: "s".into(),
             auth_time: 1_000_000,
             amr: vec!["pwd".into()],
+            acr: String::new(),
             scope: String::new(),
             tid: tenant.to_string(),
         }

@@ -186,8 +186,11 @@ pub trait DeviceStore: Send + Sync {
 /// System-role assignments.
 #[async_trait]
 pub trait RoleStore: Send + Sync {
-    async fn user_roles(&self, tenant: TenantId, user: UserId)
-    -> Result<Vec<SystemRole>, StoreError>;
+    async fn user_roles(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<SystemRole>, StoreError>;
     /// Granting a role held already is not an error. MUST return `NotFound` when the user
     /// does not exist.
     async fn grant_role(
