@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod common;
+pub mod mfa;
 pub mod org_units;
 pub mod tenants;
 pub mod users;

@@ -57,7 +57,50 @@ impl CookiePolicy {
     pub fn session_from(self, headers: &HeaderMap) -> Option<String> {
         cookie(headers, self.session_name())
     }
+
+    fn named(self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    /// `Set-Cookie` value of the long-lived device cookie (recognises the browser at its next
+    /// sign-in; remembered devices skip the second factor).
+    pub fn set_device(self, value: &str) -> String {
+        format!(
+            "{}={value}; Max-Age={}; {}",
+            self.named(DEVICE_COOKIE),
+            400 * 24 * 3600,
+            self.attributes()
+        )
+    }
+
+    pub fn device_from(self, headers: &HeaderMap) -> Option<String> {
+        cookie(headers, &self.named(DEVICE_COOKIE))
+    }
+
+    /// `Set-Cookie` value of the flow cookie, which binds passwordless ceremonies (passkey
+    /// sign-in, codes, links) to the browser that started them. Lives a day.
+    pub fn set_flow(self, value: &str) -> String {
+        format!(
+            "{}={value}; Max-Age={}; {}",
+            self.named(FLOW_COOKIE),
+            24 * 3600,
+            self.attributes()
+        )
+    }
+
+    pub fn flow_from(self, headers: &HeaderMap) -> Option<String> {
+        cookie(headers, &self.named(FLOW_COOKIE))
+    }
 }
+
+/// Base name of the device cookie (`__Host-` prefixed over HTTPS).
+pub const DEVICE_COOKIE: &str = "tessera_device";
+/// Base name of the flow cookie (`__Host-` prefixed over HTTPS).
+pub const FLOW_COOKIE: &str = "tessera_flow";
 
 /// The value of cookie `name` in a request.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -92,5 +135,15 @@ mod tests {
             "a=1; __Host-tessera_session=xyz; b=2".parse().unwrap(),
         );
         assert_eq!(prod.session_from(&h).as_deref(), Some("xyz"));
+        assert!(
+            prod.set_device("d")
+                .starts_with("__Host-tessera_device=d; Max-Age=")
+        );
+        assert!(
+            dev.set_flow("f")
+                .starts_with("tessera_flow=f; Max-Age=86400;")
+        );
+        h.insert(COOKIE, "__Host-tessera_flow=q".parse().unwrap());
+        assert_eq!(prod.flow_from(&h).as_deref(), Some("q"));
     }
 }

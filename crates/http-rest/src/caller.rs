@@ -20,6 +20,15 @@ pub struct Me(pub SignedIn, pub Origin);
 /// An unauthenticated request's context.
 pub struct Anonymous(pub RequestContext);
 
+/// A user whose sign-in may still wait for a second factor (or its enrolment): by access
+/// token, by the `X-MFA-Token` header (the `mfa_token` of the sign-in answer) or by the
+/// session cookie. `me.session.restriction` says what remains; `.2` is the session secret
+/// when the request presented one.
+pub struct Pending(pub SignedIn, pub Origin, pub Option<String>);
+
+/// Header carrying the `mfa_token` of a sign-in that waits for its second factor.
+pub const MFA_TOKEN_HEADER: &str = "x-mfa-token";
+
 fn header(parts: &Parts, name: impl axum::http::header::AsHeaderName) -> Option<String> {
     parts
         .headers
@@ -136,5 +145,46 @@ impl FromRequestParts<RestState> for Me {
         }
         let me = state.app.authenticate_session(&slug, &secret).await?;
         Ok(Self(me, origin))
+    }
+}
+
+impl FromRequestParts<RestState> for Pending {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RestState,
+    ) -> Result<Self, Self::Rejection> {
+        let slug = tenant_of(parts).ok_or(Error::NotFound("tenant"))?;
+        let origin = origin(parts, state);
+        if let Some(token) = bearer(parts)? {
+            let me = state.app.authenticate_access_token(&slug, &token).await?;
+            return Ok(Self(me, origin, None));
+        }
+        let header_token = parts
+            .headers
+            .get(MFA_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let secret = match header_token {
+            Some(t) => t,
+            None => {
+                let Some(secret) = state.cookies.session_from(&parts.headers) else {
+                    return Err(Error::Unauthenticated(AuthFailure::NoSession).into());
+                };
+                if !parts.method.is_safe() && !same_origin(parts, &state.public_url) {
+                    return Err(Error::Forbidden(
+                        "a cross-origin request cannot use the session cookie".to_owned(),
+                    )
+                    .into());
+                }
+                secret
+            }
+        };
+        let me = state
+            .app
+            .authenticate_pending_session(&slug, &secret)
+            .await?;
+        Ok(Self(me, origin, Some(secret)))
     }
 }

@@ -107,6 +107,23 @@ pub fn problem(error: Error) -> Problem {
         Error::Refused { code, message } => {
             Problem::new(StatusCode::FORBIDDEN, code, "Refused").detail(message)
         }
+        Error::StepUpRequired { max_age_secs } => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "step_up_required",
+            "Recent authentication required",
+        )
+        .detail(format!(
+            "this action needs an authentication from the last {} minutes: confirm it is you with POST /t/{{t}}/api/v1/me/step-up, then retry",
+            max_age_secs / 60
+        ))
+        .with("max_age", max_age_secs.into())
+        .header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_str(&format!(
+                "Bearer error=\"insufficient_user_authentication\", error_description=\"a more recent authentication is required\", max_age={max_age_secs}"
+            ))
+            .unwrap_or_else(|_| HeaderValue::from_static("Bearer error=\"insufficient_user_authentication\"")),
+        ),
         Error::Throttled { retry_after_secs } => Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",

@@ -2,8 +2,8 @@
 //! (served from files vendored into the binary at build time; nothing is downloaded).
 
 use crate::routes::{
-    api_keys, audit, auth, customers, me, org_units, signing_keys, tenants, user_auth, users,
-    users_bulk, users_import,
+    api_keys, audit, auth, customers, me, mfa, org_units, roles, sign_in, signing_keys, tenants,
+    user_auth, users, users_bulk, users_import,
 };
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -83,6 +83,9 @@ impl Modify for UniqueOperationIds {
         signing_keys::list, signing_keys::rotate,
         auth::register, auth::resend, auth::verify, auth::login, auth::logout, auth::refresh, auth::recover, auth::recover_verify, auth::recover_reset, auth::jwks,
         me::get, me::change_password, me::sessions, me::end_sessions, me::end_session, me::add_identifier, me::verify_identifier, me::remove_identifier, me::login_history,
+        roles::list, roles::grant, roles::revoke,
+        sign_in::mfa, sign_in::mfa_passkey_options, sign_in::passkey_options, sign_in::passkey, sign_in::send_code, sign_in::verify_code, sign_in::send_link, sign_in::verify_link,
+        mfa::status, mfa::start_totp, mfa::confirm_totp, mfa::remove_totp, mfa::regenerate_backup_codes, mfa::passkeys, mfa::passkey_registration_options, mfa::register_passkey, mfa::rename_passkey, mfa::remove_passkey, mfa::devices, mfa::forget_device, mfa::forget_devices, mfa::step_up, mfa::step_up_passkey_options, mfa::create_api_key,
     ),
     modifiers(&BearerKeys, &UniqueOperationIds),
     tags(
@@ -95,6 +98,7 @@ impl Modify for UniqueOperationIds {
         (name = "signing-keys", description = "A tenant's token signing keys and their rotation"),
         (name = "auth", description = "Sign-up, sign-in, tokens and recovery for a tenant's users"),
         (name = "me", description = "The signed-in user's own account"),
+        (name = "mfa", description = "Second factors, passkeys, remembered devices, step-up and administrator API keys of the signed-in user"),
     )
 )]
 pub struct ApiDoc;

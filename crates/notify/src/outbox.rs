@@ -25,7 +25,8 @@ pub struct OutboxEntry {
     pub channel: String,
     /// The email address or E.164 phone number.
     pub to: String,
-    /// `verify_code`, `recover_code`, `account_exists`, `no_account` or `password_changed`.
+    /// `verify_code`, `recover_code`, `account_exists`, `no_account`, `password_changed`,
+    /// `sign_in_code`, `sign_in_link` or `new_device_sign_in`.
     pub kind: String,
     /// The email subject (`null` for SMS).
     pub subject: Option<String>,

@@ -268,6 +268,33 @@ fn defaults(kind: MessageKind) -> (&'static str, &'static str, &'static str) {
             "The password of your {{ tenant }} account was just changed. \
              If it was not you, reset your password now and tell your administrator.",
         ),
+        MessageKind::SignInCode => (
+            "Your {{ tenant }} sign-in code",
+            "Your {{ tenant }} sign-in code is {{ code }}.\
+             {% if minutes %} It expires in {{ minutes }} minutes.{% endif %}\n\n\
+             If you did not try to sign in, ignore this message: nobody can sign in without \
+             this code.",
+            "Your {{ tenant }} sign-in code is {{ code }}.\
+             {% if minutes %} It expires in {{ minutes }} minutes.{% endif %} \
+             If you did not ask for it, ignore this message.",
+        ),
+        MessageKind::SignInLink => (
+            "Sign in to {{ tenant }}",
+            "Open this link to sign in to {{ tenant }}:\n\n{{ link }}\n\n\
+             {% if minutes %}It works once and expires in {{ minutes }} minutes. {% endif %}\
+             If you did not try to sign in, ignore this message.",
+            "Sign in to {{ tenant }}: {{ link }}",
+        ),
+        MessageKind::NewDeviceSignIn => (
+            "New sign-in to your {{ tenant }} account",
+            "Your {{ tenant }} account was just signed in to from a device it had not been used \
+             on before.\n\n\
+             If it was you, there is nothing to do. If it was not you, change your password \
+             and end the other sessions{% if link %}: {{ link }}{% else %} from your account's \
+             security page{% endif %}, then tell your administrator.",
+            "New sign-in to your {{ tenant }} account from an unknown device. \
+             If it was not you, change your password now.",
+        ),
     }
 }
 
@@ -276,12 +303,15 @@ mod tests {
     use super::*;
     use tessera_domain::identifiers::{Email, PhoneNumber};
 
-    const KINDS: [MessageKind; 5] = [
+    const KINDS: [MessageKind; 8] = [
         MessageKind::VerifyCode,
         MessageKind::RecoverCode,
         MessageKind::AccountExists,
         MessageKind::NoAccount,
         MessageKind::PasswordChanged,
+        MessageKind::SignInCode,
+        MessageKind::SignInLink,
+        MessageKind::NewDeviceSignIn,
     ];
 
     fn message(kind: MessageKind, channel: Channel) -> Message {

@@ -113,6 +113,24 @@ impl App {
         }))
     }
 
+    /// Refuses to add a factor from a session that still has to pass its second factor: a
+    /// password alone must never be enough to add one (enrolling is for full sessions and for
+    /// sessions that must enrol).
+    pub(crate) fn may_enrol(me: &SignedIn) -> Result<(), Error> {
+        match me.session.restriction {
+            Some(Restriction::SecondFactor) => Err(restricted(Restriction::SecondFactor)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The signed-in user's second factors, and whether MFA is mandatory for them.
+    pub async fn my_factors(&self, me: &SignedIn) -> Result<(Factors, bool), Error> {
+        Ok((
+            self.factors(&me.tenant, &me.user).await?,
+            self.mfa_mandatory(&me.tenant, &me.user).await?,
+        ))
+    }
+
     /// Refuses a sensitive action unless the user authenticated within the tenant's step-up
     /// window (`StepUpRequired`: re-authenticate, then retry).
     pub fn require_recent_auth(&self, me: &SignedIn) -> Result<(), Error> {

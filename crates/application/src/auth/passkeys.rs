@@ -174,6 +174,7 @@ impl App {
         &self,
         me: &SignedIn,
     ) -> Result<PasskeyCeremony, Error> {
+        Self::may_enrol(me)?;
         if !me.tenant.settings.auth.mfa.passkeys && !me.tenant.settings.auth.passwordless.passkeys {
             return Err(Error::Refused {
                 code: "method_disabled",
@@ -242,6 +243,7 @@ impl App {
         response: &serde_json::Value,
         name: Option<&str>,
     ) -> Result<(Passkey, Enrolled), Error> {
+        Self::may_enrol(me)?;
         let ctx = me.context(origin.clone());
         let challenge = self
             .take_challenge(

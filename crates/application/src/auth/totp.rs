@@ -84,6 +84,7 @@ fn normalise(code: &str) -> String {
 impl App {
     /// Starts (or restarts) enrolling an authenticator app. Needs a recent authentication.
     pub async fn start_totp_enrolment(&self, me: &SignedIn) -> Result<TotpEnrolment, Error> {
+        Self::may_enrol(me)?;
         if !me.tenant.settings.auth.mfa.totp {
             return Err(Error::Refused {
                 code: "method_disabled",
@@ -172,6 +173,7 @@ impl App {
         origin: Origin,
         code: &str,
     ) -> Result<Enrolled, Error> {
+        Self::may_enrol(me)?;
         let pending = self
             .store()
             .totp(me.tenant.id, me.user.id)

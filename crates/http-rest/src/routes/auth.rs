@@ -7,27 +7,77 @@ use crate::errors::ApiResult;
 use crate::state::RestState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderName;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::AppendHeaders;
 use tessera_api_types::auth::{
     IdentifierRequest, LoginRequest, RecoveryTicketResponse, RefreshRequest, RegisterRequest,
     RegisterResponse, ResetPasswordRequest, TokenResponse, VerifyCodeRequest,
 };
+use tessera_api_types::mfa::LoginResponse;
 use tessera_api_types::users::UserResponse;
-use tessera_application::{NewSession, Registration};
+use tessera_application::{Browser, NewSession, Registration};
 use tessera_domain::identifiers::{Email, PhoneNumber, Username};
+use tessera_domain::mfa::Restriction;
 use tessera_domain::profile::parse_name;
 use tessera_domain::profile::{Locale, Profile};
 use tessera_http_kit::{JsonBody, PathParam};
 
-pub(crate) fn token_response(s: &NewSession) -> TokenResponse {
-    TokenResponse {
-        access_token: s.tokens.access_token.clone(),
-        token_type: "Bearer".to_owned(),
-        expires_in: s.tokens.expires_in,
-        refresh_token: s.tokens.refresh_token.clone(),
+/// The answer to any sign-in: tokens, or what the next step is.
+pub(crate) fn login_response(s: &NewSession) -> LoginResponse {
+    let (status, methods) = match s.restriction() {
+        None => ("signed_in", Vec::new()),
+        Some(Restriction::SecondFactor) => {
+            let mut m = Vec::new();
+            if s.factors.totp {
+                m.push("totp".to_owned());
+            }
+            if s.factors.passkeys > 0 {
+                m.push("passkey".to_owned());
+            }
+            if s.factors.backup_codes_remaining > 0 {
+                m.push("backup_code".to_owned());
+            }
+            ("mfa_required", m)
+        }
+        Some(Restriction::Enrolment) => (
+            "mfa_enrolment_required",
+            vec!["totp".to_owned(), "passkey".to_owned()],
+        ),
+    };
+    LoginResponse {
+        status: status.to_owned(),
+        access_token: s.tokens.as_ref().map(|t| t.access_token.clone()),
+        token_type: s.tokens.as_ref().map(|_| "Bearer".to_owned()),
+        expires_in: s.tokens.as_ref().map(|t| t.expires_in),
+        refresh_token: s.tokens.as_ref().map(|t| t.refresh_token.clone()),
         session_id: s.signed_in.session.id.into_uuid(),
         user_id: s.signed_in.user.id.into_uuid(),
+        mfa_token: s.restriction().is_some().then(|| s.session_secret.clone()),
+        methods,
+    }
+}
+
+/// The cookies a sign-in answer sets: the session, and the device cookie of a device seen
+/// for the first time.
+pub(crate) fn sign_in_cookies(
+    state: &RestState,
+    s: &NewSession,
+) -> AppendHeaders<Vec<(HeaderName, String)>> {
+    let mut cookies = vec![(SET_COOKIE, state.cookies.set_session(&s.session_secret))];
+    if let Some(device) = &s.device_secret {
+        cookies.push((SET_COOKIE, state.cookies.set_device(device)));
+    }
+    AppendHeaders(cookies)
+}
+
+/// What the browser presented: session, device and flow cookies.
+pub(crate) fn browser(state: &RestState, headers: &HeaderMap) -> Browser {
+    Browser {
+        session: state.cookies.session_from(headers),
+        device: state.cookies.device_from(headers),
+        flow: state.cookies.flow_from(headers),
     }
 }
 
@@ -105,17 +155,20 @@ pub async fn verify(
 }
 
 /// Sign in with a verified email or phone (or the username) and the password. Sets the
-/// session cookie and returns tokens for API clients.
+/// session cookie. The answer carries tokens (`status: signed_in`), or says that a second
+/// factor must follow (`mfa_required`) or be set up first (`mfa_enrolment_required`).
 #[utoipa::path(post, path = "/t/{t}/api/v1/login", tag = "auth", params(("t" = String, Path)), request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401), (status = 403), (status = 429)))]
+    responses((status = 200, body = LoginResponse), (status = 401), (status = 403), (status = 429)))]
 pub async fn login(
     State(s): State<RestState>,
     Anonymous(ctx): Anonymous,
     PathParam(t): PathParam<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginRequest>,
-) -> ApiResult<([(axum::http::HeaderName, String); 1], Json<TokenResponse>)> {
-    let previous = s.cookies.session_from(&headers);
+) -> ApiResult<(
+    AppendHeaders<Vec<(HeaderName, String)>>,
+    Json<LoginResponse>,
+)> {
     let session = s
         .app
         .sign_in(
@@ -123,12 +176,12 @@ pub async fn login(
             &t,
             &body.identifier,
             &body.password,
-            previous.as_deref(),
+            &browser(&s, &headers),
         )
         .await?;
     Ok((
-        [(SET_COOKIE, s.cookies.set_session(&session.session_secret))],
-        Json(token_response(&session)),
+        sign_in_cookies(&s, &session),
+        Json(login_response(&session)),
     ))
 }
 

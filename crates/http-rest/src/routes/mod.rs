@@ -5,7 +5,10 @@ pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod me;
+pub mod mfa;
 pub mod org_units;
+pub mod roles;
+pub mod sign_in;
 pub mod signing_keys;
 pub mod tenants;
 pub mod user_auth;
@@ -95,6 +98,11 @@ pub fn routes() -> Router<RestState> {
             &format!("{t}/users/{{id}}/login-history"),
             get(user_auth::login_history),
         )
+        .route(&format!("{t}/users/{{id}}/roles"), get(roles::list))
+        .route(
+            &format!("{t}/users/{{id}}/roles/{{role}}"),
+            axum::routing::put(roles::grant).delete(roles::revoke),
+        )
         .route(&format!("{t}/signing-keys"), get(signing_keys::list))
         .route(
             &format!("{t}/signing-keys/rotate"),
@@ -112,6 +120,62 @@ fn user_routes() -> Router<RestState> {
         .route(&format!("{u}/verify"), post(auth::verify))
         .route(&format!("{u}/login"), post(auth::login))
         .route(&format!("{u}/logout"), post(auth::logout))
+        .route(&format!("{u}/login/mfa"), post(sign_in::mfa))
+        .route(
+            &format!("{u}/login/mfa/passkey/options"),
+            post(sign_in::mfa_passkey_options),
+        )
+        .route(
+            &format!("{u}/login/passkey/options"),
+            post(sign_in::passkey_options),
+        )
+        .route(&format!("{u}/login/passkey"), post(sign_in::passkey))
+        .route(&format!("{u}/login/code"), post(sign_in::send_code))
+        .route(
+            &format!("{u}/login/code/verify"),
+            post(sign_in::verify_code),
+        )
+        .route(&format!("{u}/login/link"), post(sign_in::send_link))
+        .route(
+            &format!("{u}/login/link/verify"),
+            post(sign_in::verify_link),
+        )
+        .route(&format!("{u}/me/mfa"), get(mfa::status))
+        .route(
+            &format!("{u}/me/mfa/totp"),
+            post(mfa::start_totp).delete(mfa::remove_totp),
+        )
+        .route(&format!("{u}/me/mfa/totp/confirm"), post(mfa::confirm_totp))
+        .route(
+            &format!("{u}/me/mfa/backup-codes"),
+            post(mfa::regenerate_backup_codes),
+        )
+        .route(
+            &format!("{u}/me/passkeys"),
+            get(mfa::passkeys).post(mfa::register_passkey),
+        )
+        .route(
+            &format!("{u}/me/passkeys/options"),
+            post(mfa::passkey_registration_options),
+        )
+        .route(
+            &format!("{u}/me/passkeys/{{id}}"),
+            axum::routing::patch(mfa::rename_passkey).delete(mfa::remove_passkey),
+        )
+        .route(
+            &format!("{u}/me/devices"),
+            get(mfa::devices).delete(mfa::forget_devices),
+        )
+        .route(
+            &format!("{u}/me/devices/{{id}}"),
+            axum::routing::delete(mfa::forget_device),
+        )
+        .route(&format!("{u}/me/step-up"), post(mfa::step_up))
+        .route(
+            &format!("{u}/me/step-up/passkey/options"),
+            post(mfa::step_up_passkey_options),
+        )
+        .route(&format!("{u}/me/api-keys"), post(mfa::create_api_key))
         .route(&format!("{u}/token/refresh"), post(auth::refresh))
         .route(&format!("{u}/recover"), post(auth::recover))
         .route(&format!("{u}/recover/verify"), post(auth::recover_verify))
