@@ -17,12 +17,14 @@
 //!   and RS256 keys (aws-lc-rs), compact JWS verified with `jsonwebtoken` pinned to the key's
 //!   algorithm; the server runs [`JwtSigner::self_test`] once at start;
 //! - [`HmacKeyedHasher`]: the [`KeyedHasher`](tessera_domain::ports::KeyedHasher) port —
-//!   HMAC-SHA-256 under another key derived from the master key.
+//!   HMAC-SHA-256 under another key derived from the master key;
+//! - [`Rfc6238Totp`]: the [`Totp`](tessera_domain::ports::Totp) port — RFC 6238 codes
+//!   (HMAC-SHA1, 6 digits, 30 s) and `otpauth://` provisioning URIs, with `totp-rs`.
 //!
 //! Depends on `tessera-domain` (for the ports), RustCrypto, `rand`, `aws-lc-rs`,
-//! `jsonwebtoken`, `bcrypt`, and tokio's semaphore and blocking threads (for the hashing
-//! pool). It does no logging — the server reports a generated key ([`KeySource::Generated`])
-//! as it sees fit.
+//! `jsonwebtoken`, `bcrypt`, `totp-rs`, and tokio's semaphore and blocking threads (for the
+//! hashing pool). It does no logging — the server reports a generated key
+//! ([`KeySource::Generated`]) as it sees fit.
 
 mod error;
 mod jwt;
@@ -31,6 +33,7 @@ mod master_key;
 mod password;
 mod random;
 mod sealer;
+mod totp;
 
 pub use error::CryptoError;
 pub use jwt::JwtSigner;
@@ -39,3 +42,4 @@ pub use master_key::{KeySource, MASTER_KEY_FILE, MasterKey};
 pub use password::{Argon2Hasher, PasswordHashSettings};
 pub use random::OsRandom;
 pub use sealer::MasterKeySealer;
+pub use totp::Rfc6238Totp;
