@@ -12,6 +12,7 @@ use tessera_domain::code::{CodePurpose, OneTimeCode};
 use tessera_domain::credential::PasswordCredential;
 use tessera_domain::identifiers::{Email, PhoneNumber, Username};
 use tessera_domain::lifecycle::LifecycleState;
+use tessera_domain::mfa::{ACR_MFA, Challenge, ChallengeKind, Device, Passkey, TotpFactor};
 use tessera_domain::org_unit::{OrgUnit, UnitKind};
 use tessera_domain::paging::{Cursor, SortOrder};
 use tessera_domain::ports::{AuditQuery, Journal, Store};
@@ -22,8 +23,8 @@ use tessera_domain::tenant::{Organization, Tenant, TenantSettings, TenantSlug, T
 use tessera_domain::token::{RefreshFamily, SigningAlgorithm, SigningKey};
 use tessera_domain::user::{EmailEntry, PhoneEntry, User, UserKind};
 use tessera_domain::{
-    ApiKeyId, AuditEventId, CodeId, OrgUnitId, OrganizationId, RefreshFamilyId, SessionId,
-    TenantId, UserId,
+    ApiKeyId, AuditEventId, ChallengeId, CodeId, DeviceId, OrgUnitId, OrganizationId, PasskeyId,
+    RefreshFamilyId, SessionId, TenantId, UserId,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -390,6 +391,8 @@ pub fn session(user: &User, created: i64) -> Session {
         device: Some("Firefox on Linux".to_owned()),
         amr: vec!["pwd".to_owned(), "otp".to_owned()],
         auth_time: at(created - 5),
+        acr: ACR_MFA.to_owned(),
+        restriction: None,
         revoked_at: None,
     }
 }
@@ -489,4 +492,71 @@ pub async fn last_event(store: &dyn Store, tenant: TenantId) -> AuditEvent {
         .into_iter()
         .next()
         .expect("the chain has an event")
+}
+
+/// A pending TOTP factor of `user` created at `at(created)`, with a sealed secret that is not
+/// UTF-8.
+pub fn totp_factor(user: &User, created: i64) -> TotpFactor {
+    TotpFactor {
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        secret_sealed: vec![0, 255, 1, 254, 2, 253, fresh_uuid().as_bytes()[0]],
+        created_at: at(created),
+        confirmed_at: None,
+        last_step: 0,
+    }
+}
+
+/// A passkey of `user` registered at `at(created)`, never used.
+pub fn passkey(user: &User, created: i64) -> Passkey {
+    Passkey {
+        id: PasskeyId::from_uuid(fresh_uuid()),
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        credential_id: format!("cred-{}_{}-x", tag(), tag()),
+        name: format!("YubiKey «{}»", tag()),
+        aaguid: Some(fresh_uuid()),
+        credential: json!({ "cred": tag(), "counter": 0, "ünï": "値" }).to_string(),
+        sign_count: 0,
+        backup_eligible: false,
+        created_at: at(created),
+        last_used_at: None,
+    }
+}
+
+/// A challenge of `kind` in `tenant` (for `user` when given) created at `at(created)`, good
+/// for five minutes.
+pub fn challenge(
+    tenant: TenantId,
+    user: Option<&User>,
+    kind: ChallengeKind,
+    created: i64,
+) -> Challenge {
+    Challenge {
+        id: ChallengeId::from_uuid(fresh_uuid()),
+        tenant_id: tenant,
+        kind,
+        user_id: user.map(|u| u.id),
+        binding_hash: hash(),
+        secret_hash: None,
+        state: json!({ "challenge": tag(), "rp": "example.com" }).to_string(),
+        created_at: at(created),
+        expires_at: at(created + 300),
+        consumed_at: None,
+    }
+}
+
+/// A device of `user` first seen at `at(created)`, not remembered.
+pub fn device(user: &User, created: i64) -> Device {
+    Device {
+        id: DeviceId::from_uuid(fresh_uuid()),
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        secret_hash: hash(),
+        description: Some("Firefox on Linux — «laptop»".to_owned()),
+        created_at: at(created),
+        last_seen_at: at(created),
+        remember_until: None,
+        revoked_at: None,
+    }
 }

@@ -97,6 +97,20 @@ macro_rules! store_contract_tests {
             refresh_concurrent_rotation,
             signing_key_rotation,
             signing_key_prune,
+            session_assurance_round_trip,
+            session_elevate,
+            totp_enrol_confirm_and_use,
+            totp_concurrent_use,
+            backup_codes_replace_and_use,
+            backup_codes_concurrent_use,
+            passkey_lifecycle,
+            challenge_single_use,
+            challenge_concurrent_consume,
+            challenge_prune,
+            device_lifecycle,
+            network_recognition,
+            role_grant_and_revoke,
+            mfa_erase_user_removes_everything,
         );
     };
 }

@@ -88,6 +88,8 @@ fn unique_field(constraint: &str) -> &'static str {
         "sessions_secret_hash_unique" => "secret_hash",
         "refresh_tokens_pkey" => "token_hash",
         "signing_keys_pkey" => "kid",
+        "passkeys_credential_id_unique" => "credential_id",
+        "devices_secret_hash_unique" | "challenges_secret_hash_unique" => "secret_hash",
         _ => "id",
     }
 }

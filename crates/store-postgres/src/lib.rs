@@ -2,8 +2,9 @@
 //!
 //! Layer: driven adapter. It implements every store port of [`tessera_domain::ports`]
 //! (`HealthProbe`, `TenantStore`, `UserStore`, `OrgUnitStore`, `ApiKeyStore`, `AuditStore`,
-//! `BootstrapStore`, and the authentication ports `CredentialStore`, `SessionStore`,
-//! `CodeStore`, `RefreshStore`, `SigningKeyStore`; hence `Store`).
+//! `BootstrapStore`, the authentication ports `CredentialStore`, `SessionStore`,
+//! `CodeStore`, `RefreshStore`, `SigningKeyStore`, and the second-factor ports `FactorStore`,
+//! `ChallengeStore`, `DeviceStore`, `RoleStore`; hence `Store`).
 //!
 //! May depend on: the domain crate only (plus sqlx and plain libraries); nothing above it.
 //!
@@ -28,10 +29,13 @@
 mod api_keys;
 mod audit;
 mod bootstrap;
+mod challenges;
 mod codec;
 mod codes;
 mod credentials;
+mod devices;
 mod error;
+mod factors;
 mod org_units;
 mod pool;
 mod refresh;
@@ -42,6 +46,7 @@ mod signing_keys;
 mod tenants;
 mod user_bulk;
 mod user_list;
+mod user_roles;
 mod users;
 
 #[cfg(feature = "testing")]

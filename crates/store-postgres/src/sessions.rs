@@ -1,5 +1,7 @@
-//! Server-side sessions: found by the hash of their secret, limited per user, ended one by
-//! one, all but one, or all at once (with the refresh-token families issued in them).
+//! Server-side sessions: found by the hash of their secret, limited per user, elevated after
+//! a further authentication (the restriction lifted, `amr`/`acr`/`auth_time` and the end
+//! replaced, the first refresh token stored), ended one by one, all but one, or all at once
+//! (with the refresh-token families issued in them).
 //!
 //! A session is live while it is not revoked and not past its absolute end (the idle timeout
 //! is the caller's business: it is checked on use). Every change of a user's sessions first
@@ -7,11 +9,13 @@
 //! cannot deadlock on the session rows.
 
 use crate::audit::append_journal;
+use crate::codec::variant;
 use crate::error::{store_error, unexpected};
 use crate::pool::{PostgresStore, commit};
 use crate::refresh::{insert_family_rows, revoke_families_of_sessions, revoke_families_of_user};
 use async_trait::async_trait;
 use sqlx::PgConnection;
+use tessera_domain::mfa::Restriction;
 use tessera_domain::ports::{Journal, SessionSelector, SessionStore, StoreError};
 use tessera_domain::session::Session;
 use tessera_domain::token::RefreshFamily;
@@ -20,7 +24,8 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 const SESSION_COLUMNS: &str = "tenant_id, id, user_id, secret_hash, created_at, last_seen_at, \
-    expires_at, idle_timeout_us, ip, user_agent, device, amr, auth_time, revoked_at";
+    expires_at, idle_timeout_us, ip, user_agent, device, amr, auth_time, acr, restriction, \
+    revoked_at";
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -37,27 +42,34 @@ struct SessionRow {
     device: Option<String>,
     amr: Vec<String>,
     auth_time: OffsetDateTime,
+    acr: String,
+    restriction: Option<String>,
     revoked_at: Option<OffsetDateTime>,
 }
 
-impl From<SessionRow> for Session {
-    fn from(row: SessionRow) -> Self {
-        Session {
-            id: SessionId::from_uuid(row.id),
-            tenant_id: TenantId::from_uuid(row.tenant_id),
-            user_id: UserId::from_uuid(row.user_id),
-            secret_hash: row.secret_hash,
-            created_at: row.created_at,
-            last_seen_at: row.last_seen_at,
-            expires_at: row.expires_at,
-            idle_timeout: Duration::microseconds(row.idle_timeout_us),
-            ip: row.ip,
-            user_agent: row.user_agent,
-            device: row.device,
-            amr: row.amr,
-            auth_time: row.auth_time,
-            revoked_at: row.revoked_at,
-        }
+impl SessionRow {
+    fn into_session(self) -> Result<Session, StoreError> {
+        Ok(Session {
+            id: SessionId::from_uuid(self.id),
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            user_id: UserId::from_uuid(self.user_id),
+            secret_hash: self.secret_hash,
+            created_at: self.created_at,
+            last_seen_at: self.last_seen_at,
+            expires_at: self.expires_at,
+            idle_timeout: Duration::microseconds(self.idle_timeout_us),
+            ip: self.ip,
+            user_agent: self.user_agent,
+            device: self.device,
+            amr: self.amr,
+            auth_time: self.auth_time,
+            acr: self.acr,
+            restriction: self
+                .restriction
+                .map(|r| variant("session restriction", &r, Restriction::parse))
+                .transpose()?,
+            revoked_at: self.revoked_at,
+        })
     }
 }
 
@@ -156,8 +168,9 @@ pub(crate) async fn revoke_all_of_user(
 async fn insert_session_row(conn: &mut PgConnection, session: &Session) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (tenant_id, id, user_id, secret_hash, created_at, last_seen_at, \
-         expires_at, idle_timeout_us, ip, user_agent, device, amr, auth_time, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         expires_at, idle_timeout_us, ip, user_agent, device, amr, auth_time, acr, restriction, \
+         revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(session.tenant_id.as_uuid())
     .bind(session.id.as_uuid())
@@ -172,6 +185,8 @@ async fn insert_session_row(conn: &mut PgConnection, session: &Session) -> Resul
     .bind(session.device.as_deref())
     .bind(&session.amr)
     .bind(session.auth_time)
+    .bind(&session.acr)
+    .bind(session.restriction.map(Restriction::as_str))
     .bind(session.revoked_at)
     .execute(&mut *conn)
     .await
@@ -250,7 +265,7 @@ impl SessionStore for PostgresStore {
             .await
             .map_err(store_error)?;
         commit(tx).await?;
-        Ok(row.map(Session::from))
+        row.map(SessionRow::into_session).transpose()
     }
 
     async fn session(
@@ -268,7 +283,7 @@ impl SessionStore for PostgresStore {
             .await
             .map_err(store_error)?;
         commit(tx).await?;
-        Ok(row.map(Session::from))
+        row.map(SessionRow::into_session).transpose()
     }
 
     /// Activity never moves backwards: of two uses recorded out of order, the later stays.
@@ -312,7 +327,51 @@ impl SessionStore for PostgresStore {
             .await
             .map_err(store_error)?;
         commit(tx).await?;
-        Ok(rows.into_iter().map(Session::from).collect())
+        rows.into_iter().map(SessionRow::into_session).collect()
+    }
+
+    /// The session is live when it is not revoked and not past its (stored) absolute end at
+    /// `session.auth_time`, the instant of the further authentication; it must be the user's.
+    /// The user's row is locked first, as for every change of a user's sessions.
+    async fn elevate_session(
+        &self,
+        session: &Session,
+        refresh: Option<(&RefreshFamily, &str)>,
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
+        let tenant = session.tenant_id;
+        let mut tx = self.tenant_tx(tenant).await?;
+        if !lock_user_row(&mut tx, tenant, session.user_id).await? {
+            return Err(StoreError::NotFound);
+        }
+        let done = sqlx::query(
+            "UPDATE sessions SET restriction = NULL, amr = $4, acr = $5, auth_time = $6, \
+             expires_at = $7 WHERE tenant_id = $1 AND id = $2 AND user_id = $3 \
+             AND revoked_at IS NULL AND expires_at > $6",
+        )
+        .bind(tenant.as_uuid())
+        .bind(session.id.as_uuid())
+        .bind(session.user_id.as_uuid())
+        .bind(&session.amr)
+        .bind(&session.acr)
+        .bind(session.auth_time)
+        .bind(session.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if let Some((family, token_hash)) = refresh {
+            if family.tenant_id != tenant {
+                return Err(unexpected(
+                    "a session's refresh family belongs to its tenant",
+                ));
+            }
+            insert_family_rows(&mut tx, family, token_hash).await?;
+        }
+        append_journal(&mut tx, journal, Some(tenant)).await?;
+        commit(tx).await
     }
 
     async fn end_sessions(

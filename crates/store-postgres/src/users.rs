@@ -227,6 +227,13 @@ const USER_OWNED_TABLES: &[&str] = &[
     "one_time_codes",
     "refresh_families",
     "sessions",
+    "totp_factors",
+    "backup_codes",
+    "passkeys",
+    "challenges",
+    "devices",
+    "known_networks",
+    "user_roles",
 ];
 
 #[async_trait]

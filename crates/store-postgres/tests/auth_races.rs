@@ -1,8 +1,8 @@
 //! Exactly-once under real concurrency: many connections presenting the same code or refresh
-//! token, rotating the same signing key, signing in the same user at once. (The contract
-//! suite checks the behaviour; these checks run the races on a pool wide enough for every
-//! contender to hold its own connection.) Skipped, with a line saying so, when
-//! `TESSERA_TEST_DATABASE_URL` is not set.
+//! token, rotating the same signing key, signing in the same user at once, using the same TOTP
+//! step, backup code or challenge. (The contract suite checks the behaviour; these checks run
+//! the races on a pool wide enough for every contender to hold its own connection.) Skipped,
+//! with a line saying so, when `TESSERA_TEST_DATABASE_URL` is not set.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use futures::future::join_all;
@@ -58,6 +58,8 @@ fn session(user: &User, created: i64) -> Session {
         device: None,
         amr: vec!["pwd".to_owned()],
         auth_time: at(created),
+        acr: tessera_domain::mfa::ACR_ONE_FACTOR.to_owned(),
+        restriction: None,
         revoked_at: None,
     }
 }
@@ -343,4 +345,72 @@ async fn concurrent_sign_ins_keep_the_per_user_limit() {
     });
     let counts: u64 = join_all(ends).await.into_iter().map(|r| r.unwrap()).sum();
     assert_eq!(counts, 3);
+}
+
+/// Counts the `true`s of concurrent single-use attempts.
+async fn winners(
+    attempts: impl Iterator<Item = impl std::future::Future<Output = Result<bool, StoreError>>>,
+) -> usize {
+    join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|won| *won)
+        .count()
+}
+
+#[tokio::test]
+async fn concurrent_uses_of_a_totp_step_backup_code_or_challenge_win_once() {
+    let Some(f) = setup("concurrent_uses_of_a_totp_step_backup_code_or_challenge_win_once").await
+    else {
+        return;
+    };
+    let store: &dyn Store = &f.store;
+    let user = user(store).await;
+    let t = user.tenant_id;
+    store
+        .put_pending_totp(&fixtures::totp_factor(&user, 40))
+        .await
+        .unwrap();
+    let before = fixtures::head_seq(store, t).await;
+    // Each attempt brings its own journal (an event id is appended once).
+    let journals: Vec<Journal> = (0..CONTENDERS)
+        .map(|_| fixtures::journal(t, "mfa.used", None))
+        .collect();
+
+    let confirms = journals
+        .iter()
+        .map(|j| store.confirm_totp(t, user.id, 10, at(50), j));
+    assert_eq!(winners(confirms).await, 1);
+    let uses = journals
+        .iter()
+        .map(|j| store.use_totp_step(t, user.id, 11, j));
+    assert_eq!(winners(uses).await, 1);
+
+    let codes = vec![hash(), hash()];
+    store
+        .replace_backup_codes(t, user.id, &codes, at(60), &Journal::default())
+        .await
+        .unwrap();
+    let uses = journals
+        .iter()
+        .map(|j| store.use_backup_code(t, user.id, &codes[0], at(70), j));
+    assert_eq!(winners(uses).await, 1);
+    // Exactly one journal per winner.
+    assert_eq!(fixtures::head_seq(store, t).await, before + 3);
+
+    let challenge = fixtures::challenge(
+        t,
+        Some(&user),
+        tessera_domain::mfa::ChallengeKind::SignInLink,
+        80,
+    );
+    store.insert_challenge(&challenge).await.unwrap();
+    let consumes = (0..CONTENDERS).map(|_| store.consume_challenge(t, challenge.id, at(90)));
+    assert_eq!(winners(consumes).await, 1);
+
+    // Concurrent first sign-ins from one network: exactly one is told it is new.
+    let records =
+        (0..CONTENDERS).map(|_| store.record_network(t, user.id, "203.0.113.0/24", at(95)));
+    assert_eq!(winners(records).await, 1);
 }

@@ -9,11 +9,13 @@ use std::time::Duration;
 use tessera_domain::api_key::Scope;
 use tessera_domain::code::{CodePurpose, OneTimeCode};
 use tessera_domain::credential::PasswordCredential;
+use tessera_domain::mfa::ChallengeKind;
 use tessera_domain::org_unit::Assignment;
 use tessera_domain::ports::{
     AuditStore, BootstrapSet, HealthProbe, Journal, SetupToken, Store, StoreError, TenantStore,
     UserQuery, UserStore,
 };
+use tessera_domain::role::SystemRole;
 use tessera_domain::session::Session;
 use tessera_domain::token::{RefreshFamily, SigningAlgorithm, SigningKey};
 use tessera_domain::{CodeId, RefreshFamilyId, SessionId, TenantId, UserId};
@@ -133,6 +135,8 @@ async fn populate_auth(store: &dyn Store, t: TenantId, user: UserId) {
         device: None,
         amr: vec!["pwd".to_owned()],
         auth_time: at(30),
+        acr: tessera_domain::mfa::ACR_MFA.to_owned(),
+        restriction: None,
         revoked_at: None,
     };
     let family = RefreshFamily {
@@ -183,6 +187,47 @@ async fn populate_auth(store: &dyn Store, t: TenantId, user: UserId) {
     };
     store
         .add_signing_key(&key, None, &Journal::default())
+        .await
+        .unwrap();
+    populate_mfa(store, t, user).await;
+}
+
+/// The second-factor tables: a TOTP factor, backup codes, a passkey, a challenge, a device, a
+/// known network and a role.
+async fn populate_mfa(store: &dyn Store, t: TenantId, user: UserId) {
+    let owner = store.user(t, user).await.unwrap().unwrap();
+    let j = Journal::default();
+    store
+        .put_pending_totp(&fixtures::totp_factor(&owner, 60))
+        .await
+        .unwrap();
+    store
+        .replace_backup_codes(t, user, &[fixtures::hash()], at(60), &j)
+        .await
+        .unwrap();
+    store
+        .insert_passkey(&fixtures::passkey(&owner, 60), &j)
+        .await
+        .unwrap();
+    store
+        .insert_challenge(&fixtures::challenge(
+            t,
+            Some(&owner),
+            ChallengeKind::PasskeyRegistration,
+            60,
+        ))
+        .await
+        .unwrap();
+    store
+        .insert_device(&fixtures::device(&owner, 60))
+        .await
+        .unwrap();
+    store
+        .record_network(t, user, "192.0.2.0/24", at(60))
+        .await
+        .unwrap();
+    store
+        .grant_role(t, user, SystemRole::Admin, at(60), &j)
         .await
         .unwrap();
 }

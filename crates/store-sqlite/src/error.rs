@@ -102,6 +102,9 @@ fn unique_field(message: &str) -> &'static str {
         ("signing_keys.tenant_id", "current_key"),
         ("passwords.", "password"),
         ("one_time_codes.", "code"),
+        ("passkeys.credential_id", "credential_id"),
+        ("devices.secret_hash", "secret_hash"),
+        ("challenges.secret_hash", "secret_hash"),
     ];
     RULES
         .iter()
@@ -134,6 +137,14 @@ mod tests {
         assert_eq!(
             unique_field("UNIQUE constraint failed: signing_keys.tenant_id"),
             "current_key"
+        );
+        assert_eq!(
+            unique_field("UNIQUE constraint failed: passkeys.tenant_id, passkeys.credential_id"),
+            "credential_id"
+        );
+        assert_eq!(
+            unique_field("UNIQUE constraint failed: devices.tenant_id, devices.secret_hash"),
+            "secret_hash"
         );
     }
 }

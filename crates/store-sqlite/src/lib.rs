@@ -2,9 +2,10 @@
 //!
 //! Layer: driven adapter. It implements every store port of [`tessera_domain::ports`]
 //! (`HealthProbe`, `TenantStore`, `UserStore`, `OrgUnitStore`, `ApiKeyStore`, `AuditStore`,
-//! `BootstrapStore`, and the authentication stores `CredentialStore`, `SessionStore`,
-//! `CodeStore`, `RefreshStore`, `SigningKeyStore`, hence `Store`) over one SQLite file in WAL
-//! mode.
+//! `BootstrapStore`, the authentication stores `CredentialStore`, `SessionStore`,
+//! `CodeStore`, `RefreshStore`, `SigningKeyStore`, and the second-factor stores
+//! `FactorStore`, `ChallengeStore`, `DeviceStore`, `RoleStore`; hence `Store`) over one SQLite
+//! file in WAL mode.
 //!
 //! May depend on: the domain crate only (plus sqlx and plain libraries); nothing above it.
 //!
@@ -22,10 +23,13 @@
 mod api_keys;
 mod audit;
 mod bootstrap;
+mod challenges;
 mod codec;
 mod codes;
 mod credentials;
+mod devices;
 mod error;
+mod factors;
 mod org_units;
 mod pool;
 mod refresh;
@@ -33,6 +37,7 @@ mod sessions;
 mod signing_keys;
 mod tenants;
 mod user_list;
+mod user_roles;
 mod users;
 
 pub use pool::SqliteStore;

@@ -1,14 +1,19 @@
 //! Server-side sessions: created with their first refresh token, limited per user (the
-//! oldest live ones are ended), found by the hash of their secret, ended one, all or all but
-//! one at a time together with their refresh-token families.
+//! oldest live ones are ended), found by the hash of their secret, elevated after a further
+//! authentication (the restriction lifted, `amr`/`acr`/`auth_time` and the end replaced, the
+//! first refresh token stored), ended one, all or all but one at a time together with their
+//! refresh-token families.
 
 use crate::audit::append_journal;
-use crate::codec::{from_json, from_micros, id, micros, opt_from_micros, opt_micros, to_json};
+use crate::codec::{
+    from_json, from_micros, id, micros, opt_from_micros, opt_micros, to_json, variant,
+};
 use crate::error::{duplicate_of, store_error, unexpected};
 use crate::pool::{SqliteStore, commit};
 use crate::refresh::{insert_family_rows, revoke_session_families, revoke_user_families};
 use async_trait::async_trait;
 use sqlx::SqliteConnection;
+use tessera_domain::mfa::Restriction;
 use tessera_domain::ports::{Journal, SessionSelector, SessionStore, StoreError};
 use tessera_domain::session::Session;
 use tessera_domain::token::RefreshFamily;
@@ -16,7 +21,8 @@ use tessera_domain::{SessionId, TenantId, UserId};
 use time::{Duration, OffsetDateTime};
 
 const SESSION_COLUMNS: &str = "tenant_id, id, user_id, secret_hash, created_at, last_seen_at, \
-    expires_at, idle_timeout_us, ip, user_agent, device, amr, auth_time, revoked_at";
+    expires_at, idle_timeout_us, ip, user_agent, device, amr, auth_time, acr, restriction, \
+    revoked_at";
 
 /// "Live at ?": not revoked and not past its absolute end. The placeholder is the instant.
 const LIVE: &str = "revoked_at IS NULL AND expires_at > ?";
@@ -36,6 +42,8 @@ struct SessionRow {
     device: Option<String>,
     amr: String,
     auth_time: i64,
+    acr: String,
+    restriction: Option<String>,
     revoked_at: Option<i64>,
 }
 
@@ -55,6 +63,11 @@ impl SessionRow {
             device: self.device,
             amr: from_json("session amr", &self.amr)?,
             auth_time: from_micros(self.auth_time)?,
+            acr: self.acr,
+            restriction: self
+                .restriction
+                .map(|r| variant("session restriction", &r, Restriction::parse))
+                .transpose()?,
             revoked_at: opt_from_micros(self.revoked_at)?,
         })
     }
@@ -67,7 +80,7 @@ async fn insert_session_row(
     let idle = i64::try_from(session.idle_timeout.whole_microseconds())
         .map_err(|_| unexpected("session idle timeout out of range"))?;
     let sql = format!(
-        "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     );
     sqlx::query(&sql)
         .bind(session.tenant_id.to_string())
@@ -83,6 +96,8 @@ async fn insert_session_row(
         .bind(session.device.as_deref())
         .bind(to_json(&session.amr)?)
         .bind(micros(session.auth_time)?)
+        .bind(&session.acr)
+        .bind(session.restriction.map(Restriction::as_str))
         .bind(opt_micros(session.revoked_at)?)
         .execute(&mut *conn)
         .await
@@ -272,6 +287,41 @@ impl SessionStore for SqliteStore {
             .await
             .map_err(store_error)?;
         rows.into_iter().map(SessionRow::into_session).collect()
+    }
+
+    /// The session is live when it is not revoked and not past its (stored) absolute end at
+    /// `session.auth_time`, the instant of the further authentication; it must be the user's.
+    async fn elevate_session(
+        &self,
+        session: &Session,
+        refresh: Option<(&RefreshFamily, &str)>,
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
+        let auth_time = micros(session.auth_time)?;
+        let mut tx = self.write().await?;
+        let done = sqlx::query(&format!(
+            "UPDATE sessions SET restriction = NULL, amr = ?, acr = ?, auth_time = ?, \
+             expires_at = ? WHERE tenant_id = ? AND id = ? AND user_id = ? AND {LIVE}"
+        ))
+        .bind(to_json(&session.amr)?)
+        .bind(&session.acr)
+        .bind(auth_time)
+        .bind(micros(session.expires_at)?)
+        .bind(session.tenant_id.to_string())
+        .bind(session.id.to_string())
+        .bind(session.user_id.to_string())
+        .bind(auth_time)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if let Some((family, token_hash)) = refresh {
+            insert_family_rows(&mut tx, family, token_hash).await?;
+        }
+        append_journal(&mut tx, journal).await?;
+        commit(tx).await
     }
 
     /// "Live" is as in `list_sessions`: not revoked and not past the absolute end at `at`.

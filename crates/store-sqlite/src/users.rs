@@ -397,6 +397,13 @@ impl UserStore for SqliteStore {
             "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?",
             "DELETE FROM one_time_codes WHERE tenant_id = ? AND user_id = ?",
             "DELETE FROM passwords WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM totp_factors WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM backup_codes WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM passkeys WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM challenges WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM devices WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM known_networks WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM user_roles WHERE tenant_id = ? AND user_id = ?",
         ] {
             sqlx::query(sql)
                 .bind(&tenant)
