@@ -272,6 +272,8 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         keyed: Arc::new(keyed),
         notifier: notifier(settings, clock)?,
         attempts: attempts(settings)?,
+        totp: Arc::new(tessera_crypto::Rfc6238Totp),
+        passkeys: Arc::new(tessera_passkeys::WebauthnVerifier::new()),
     });
     Ok(app.with_public_url(&settings.public_url()))
 }

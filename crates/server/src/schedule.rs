@@ -1,4 +1,5 @@
-//! Background work of `tessera serve`: scheduled signing-key rotation.
+//! Background work of `tessera serve`: scheduled signing-key rotation and the removal of
+//! expired ceremony challenges.
 
 use std::time::Duration;
 use tessera_application::App;
@@ -26,4 +27,21 @@ pub fn start_key_rotation(app: App, settings: &Settings) -> Option<JoinHandle<()
             }
         }
     }))
+}
+
+/// Every ten minutes, deletes WebAuthn and sign-in-link challenges that expired more than an
+/// hour ago (a used or expired challenge is refused anyway; this only bounds the table).
+pub fn start_challenge_pruning(app: App) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match app.prune_challenges().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "expired challenges removed"),
+                Err(e) => tracing::warn!(error = %e, "removing expired challenges failed"),
+            }
+        }
+    })
 }

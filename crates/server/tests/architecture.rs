@@ -53,6 +53,10 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
     "tokio",
     "async-std",
     "smol",
+    // protocol verifiers (behind ports)
+    "webauthn-rs*",
+    "totp-rs",
+    "passkey*",
     // vendor SDKs and delivery
     "aws-sdk-*",
     "aws-config",
@@ -71,6 +75,7 @@ const ADAPTERS: &[&str] = &[
     "tessera-crypto",
     "tessera-cache",
     "tessera-notify",
+    "tessera-passkeys",
 ];
 const INTERFACES: &[&str] = &[
     "tessera-http-kit",

@@ -25,6 +25,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
     let stop = stop_signal()?;
     let app = compose::build(settings).await?;
     let rotation = crate::schedule::start_key_rotation(app.clone(), settings);
+    let pruning = crate::schedule::start_challenge_pruning(app.clone());
     let server = crate::http::start(app, settings).await?;
     let url = match &settings.server.public_url {
         Some(url) => url.clone(),
@@ -49,6 +50,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
     if let Some(task) = rotation {
         task.abort();
     }
+    pruning.abort();
     tracing::info!("stopping: finishing requests in flight");
     server
         .stop(std::time::Duration::from_secs(

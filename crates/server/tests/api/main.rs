@@ -14,6 +14,7 @@ mod bulk;
 mod canary;
 mod cli;
 mod lifecycle;
+mod mfa;
 mod native_auth;
 mod ops;
 mod org_units;

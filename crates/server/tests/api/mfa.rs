@@ -1,0 +1,951 @@
+//! Second factors over REST: TOTP (replay, another user's code, tolerance), backup codes,
+//! forced enrolment of administrators, every bypass the issue lists (password reset, refresh
+//! tokens issued before the requirement, API keys, enrolling from a half signed-in session),
+//! step-up, remembered devices and risk signals, passwordless codes and links bound to the
+//! browser, and `amr`/`acr` in tokens.
+
+use super::native_auth::{login, login_from, registered};
+use base64::Engine;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tessera_domain::ports::Totp;
+use tessera_testkit::{Answer, TestApp};
+
+const PW: &str = "correct horse battery staple";
+
+/// A 422 whose first error has `code`.
+trait ExpectInvalid {
+    fn expect_invalid(&self, code: &str);
+}
+
+impl ExpectInvalid for Answer {
+    #[track_caller]
+    fn expect_invalid(&self, code: &str) {
+        let body = self.expect_problem(422, "validation_failed");
+        assert_eq!(body["errors"][0]["code"], code, "{}", self.text);
+    }
+}
+
+/// Sends a request with extra headers (cookies, `X-MFA-Token`, `Authorization`).
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Answer {
+    let mut req = app.client.request(method, app.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    TestApp::answer(req.send().await.unwrap()).await
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// The value of cookie `name` set by an answer.
+fn set_cookie(a: &Answer, name: &str) -> Option<String> {
+    a.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.split(';')
+                .next()
+                .and_then(|kv| kv.split_once('='))
+                .filter(|(k, v)| *k == name && !v.is_empty())
+                .map(|(_, v)| v.to_owned())
+        })
+}
+
+fn base32_decode(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u32, 0);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {s}"),
+        };
+        buf = (buf << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn step_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30
+}
+
+fn totp(secret: &[u8], step: u64) -> String {
+    tessera_crypto::Rfc6238Totp.code(secret, step)
+}
+
+fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// A verified user signed in with one factor: (access token, user id).
+async fn signed_in(app: &TestApp, t: &str, email: &str) -> (String, String) {
+    registered(app, t, email, PW).await;
+    let a = login(app, t, email, PW).await;
+    let body = a.expect(200);
+    assert_eq!(body["status"], "signed_in", "{}", a.text);
+    (
+        body["access_token"].as_str().unwrap().to_owned(),
+        body["user_id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Sets up TOTP for the holder of `auth` (a bearer token or an `X-MFA-Token`); returns the
+/// secret, the step used by the confirmation and the answer (backup codes, tokens).
+async fn enrol_totp(app: &TestApp, t: &str, auth: (&str, &str)) -> (Vec<u8>, u64, Value) {
+    let start = call(
+        app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/mfa/totp"),
+        &[auth],
+        None,
+    )
+    .await;
+    let body = start.expect(200);
+    assert!(
+        body["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    let secret = base32_decode(body["secret"].as_str().unwrap());
+    assert_eq!(secret.len(), 20);
+    // A wrong code does not confirm it.
+    call(
+        app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/mfa/totp/confirm"),
+        &[auth],
+        Some(json!({"code": "000000"})),
+    )
+    .await;
+    let step = step_now();
+    let done = call(
+        app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/mfa/totp/confirm"),
+        &[auth],
+        Some(json!({"code": totp(&secret, step)})),
+    )
+    .await;
+    let done = done.expect(200).clone();
+    (secret, step, done)
+}
+
+async fn grant(app: &TestApp, t: &str, user: &str, role: &str) {
+    let key = app.key(t, &["*"]).await;
+    call(
+        app,
+        Method::PUT,
+        &format!("/api/v1/tenants/{t}/users/{user}/roles/{role}"),
+        &[("authorization", &bearer(&key))],
+        None,
+    )
+    .await
+    .expect(204);
+}
+
+async fn second_step(app: &TestApp, t: &str, mfa_token: &str, body: Value) -> Answer {
+    call(
+        app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/mfa"),
+        &[("x-mfa-token", mfa_token)],
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn totp_second_factor_refuses_replays_and_other_users_codes() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (token, _) = signed_in(&app, &t, "ada@example.com").await;
+    let auth = ("authorization", bearer(&token));
+    let (secret, step, done) = enrol_totp(&app, &t, (auth.0, &auth.1)).await;
+    let codes = done["backup_codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 10, "ten backup codes with the first factor");
+    // A second enrolment while one is active is refused.
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/mfa/totp"),
+        &[(auth.0, &auth.1)],
+        None,
+    )
+    .await
+    .expect_problem(409, "totp_exists");
+
+    // Eve, another user with her own authenticator.
+    let (eve_token, _) = signed_in(&app, &t, "eve@example.com").await;
+    let (eve_secret, _, _) = enrol_totp(&app, &t, ("authorization", &bearer(&eve_token))).await;
+
+    // Signing in now asks for the second factor; the half signed-in session can do nothing.
+    let first = login(&app, &t, "ada@example.com", PW).await;
+    let body = first.expect(200).clone();
+    assert_eq!(body["status"], "mfa_required");
+    assert!(body.get("access_token").is_none());
+    let methods: Vec<&str> = body["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["totp", "backup_code"]);
+    let mfa = body["mfa_token"].as_str().unwrap();
+    let cookie = format!("tessera_session={mfa}");
+    call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me"),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await
+    .expect_problem(403, "mfa_required");
+    // It cannot add a factor either (a password alone never adds one).
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/passkeys/options"),
+        &[("x-mfa-token", mfa)],
+        None,
+    )
+    .await
+    .expect_problem(403, "mfa_required");
+
+    // The code used to confirm the app is used up; Eve's code is not Ada's.
+    second_step(
+        &app,
+        &t,
+        mfa,
+        json!({"method": "totp", "code": totp(&secret, step)}),
+    )
+    .await
+    .expect_invalid("invalid_code");
+    second_step(
+        &app,
+        &t,
+        mfa,
+        json!({"method": "totp", "code": totp(&eve_secret, step + 1)}),
+    )
+    .await
+    .expect_invalid("invalid_code");
+    // The next step's code (±1 step tolerance) works once.
+    let next = totp(&secret, step + 1);
+    let ok = second_step(&app, &t, mfa, json!({"method": "totp", "code": next})).await;
+    let ok = ok.expect(200).clone();
+    assert_eq!(ok["status"], "signed_in");
+    let c = claims(ok["access_token"].as_str().unwrap());
+    assert_eq!(c["acr"], "urn:tessera:acr:mfa");
+    let amr: Vec<&str> = c["amr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(amr.contains(&"pwd") && amr.contains(&"otp") && amr.contains(&"mfa"));
+    // The same code in another sign-in is a replay.
+    let again = login(&app, &t, "ada@example.com", PW).await;
+    let mfa2 = again.json["mfa_token"].as_str().unwrap().to_owned();
+    second_step(&app, &t, &mfa2, json!({"method": "totp", "code": next}))
+        .await
+        .expect_invalid("invalid_code");
+    // A completed sign-in cannot be completed again.
+    second_step(&app, &t, mfa, json!({"method": "totp", "code": next}))
+        .await
+        .expect_problem(409, "already_signed_in");
+
+    // Backup codes: each works once; Eve's session cannot use Ada's.
+    let code = codes[0].as_str().unwrap();
+    second_step(
+        &app,
+        &t,
+        &mfa2,
+        json!({"method": "backup_code", "code": code}),
+    )
+    .await
+    .expect(200);
+    let third = login(&app, &t, "ada@example.com", PW).await;
+    let mfa3 = third.json["mfa_token"].as_str().unwrap().to_owned();
+    second_step(
+        &app,
+        &t,
+        &mfa3,
+        json!({"method": "backup_code", "code": code}),
+    )
+    .await
+    .expect_invalid("invalid_code");
+    let eve = login(&app, &t, "eve@example.com", PW).await;
+    let eve_mfa = eve.json["mfa_token"].as_str().unwrap().to_owned();
+    second_step(
+        &app,
+        &t,
+        &eve_mfa,
+        json!({"method": "backup_code", "code": codes[1].as_str().unwrap()}),
+    )
+    .await
+    .expect_invalid("invalid_code");
+
+    // Regenerating replaces the set: an old unused code stops working.
+    let fresh = call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/mfa/backup-codes"),
+        &[(auth.0, &auth.1)],
+        None,
+    )
+    .await;
+    let fresh_codes = fresh.expect(200)["codes"].as_array().unwrap().clone();
+    assert_eq!(fresh_codes.len(), 10);
+    second_step(
+        &app,
+        &t,
+        &mfa3,
+        json!({"method": "backup_code", "code": codes[2].as_str().unwrap()}),
+    )
+    .await
+    .expect_invalid("invalid_code");
+    second_step(
+        &app,
+        &t,
+        &mfa3,
+        json!({"method": "backup_code", "code": fresh_codes[0].as_str().unwrap()}),
+    )
+    .await
+    .expect(200);
+
+    // The login history shows the decision.
+    let history = call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me/login-history"),
+        &[(auth.0, &auth.1)],
+        None,
+    )
+    .await;
+    let text = history.expect(200).to_string();
+    assert!(text.contains("auth.login.second_factor_required"), "{text}");
+    assert!(text.contains("second_factor_required"), "{text}");
+    assert!(text.contains("auth.mfa.failed"), "{text}");
+}
+
+#[tokio::test]
+async fn administrators_must_enrol_and_no_path_bypasses_it() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let email = "root@example.com";
+    let (token, user) = signed_in(&app, &t, email).await;
+    let refresh = login(&app, &t, email, PW).await.json["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A session can create no API key without an administrative role.
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/api-keys"),
+        &[("authorization", &bearer(&token))],
+        Some(json!({"name": "ci", "scopes": ["users:read"]})),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+
+    grant(&app, &t, &user, "admin").await;
+    // Tokens and refresh tokens issued before the requirement no longer work.
+    call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me"),
+        &[("authorization", &bearer(&token))],
+        None,
+    )
+    .await
+    .expect_problem(403, "mfa_enrolment_required");
+    app.send(
+        Method::POST,
+        &format!("/t/{t}/api/v1/token/refresh"),
+        None,
+        Some(json!({"refresh_token": refresh})),
+    )
+    .await
+    .expect_problem(403, "mfa_enrolment_required");
+    // Nor can that session create an API key.
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/api-keys"),
+        &[("authorization", &bearer(&token))],
+        Some(json!({"name": "ci", "scopes": ["users:read"]})),
+    )
+    .await
+    .expect_problem(403, "mfa_enrolment_required");
+
+    // The next sign-in must enrol before anything else.
+    let a = login(&app, &t, email, PW).await;
+    let body = a.expect(200).clone();
+    assert_eq!(body["status"], "mfa_enrolment_required", "{}", a.text);
+    let mfa = body["mfa_token"].as_str().unwrap().to_owned();
+    call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me"),
+        &[("cookie", &format!("tessera_session={mfa}"))],
+        None,
+    )
+    .await
+    .expect_problem(403, "mfa_enrolment_required");
+    let status = call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me/mfa"),
+        &[("x-mfa-token", &mfa)],
+        None,
+    )
+    .await;
+    assert_eq!(status.expect(200)["mandatory"], true);
+    assert_eq!(status.json["restriction"], "enrolment");
+    let (secret, step, done) = enrol_totp(&app, &t, ("x-mfa-token", &mfa)).await;
+    assert_eq!(done["backup_codes"].as_array().unwrap().len(), 10);
+    let access = done["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims(&access)["acr"], "urn:tessera:acr:mfa");
+    call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me"),
+        &[("authorization", &bearer(&access))],
+        None,
+    )
+    .await
+    .expect(200);
+    // The last factor of an administrator cannot be removed.
+    call(
+        &app,
+        Method::DELETE,
+        &format!("/t/{t}/api/v1/me/mfa/totp"),
+        &[("authorization", &bearer(&access))],
+        None,
+    )
+    .await
+    .expect_problem(409, "last_factor");
+    // With MFA passed, recently: an API key within the role's scopes.
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/api-keys"),
+        &[("authorization", &bearer(&access))],
+        Some(json!({"name": "ci", "scopes": ["*"]})),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/api-keys"),
+        &[("authorization", &bearer(&access))],
+        Some(json!({"name": "ci", "scopes": ["users:read"]})),
+    )
+    .await
+    .expect(201);
+
+    // A password reset keeps the requirement: the new password alone does not sign in.
+    app.send(
+        Method::POST,
+        &format!("/t/{t}/api/v1/recover"),
+        None,
+        Some(json!({"identifier": email})),
+    )
+    .await
+    .expect(202);
+    let code = app.last_code(email);
+    let ticket = app
+        .send(
+            Method::POST,
+            &format!("/t/{t}/api/v1/recover/verify"),
+            None,
+            Some(json!({"identifier": email, "code": code})),
+        )
+        .await
+        .expect(200)["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let new_pw = "a brand new passphrase for root";
+    app.send(
+        Method::POST,
+        &format!("/t/{t}/api/v1/recover/reset"),
+        None,
+        Some(json!({"ticket": ticket, "new_password": new_pw})),
+    )
+    .await
+    .expect(204);
+    let after = login(&app, &t, email, new_pw).await;
+    assert_eq!(
+        after.expect(200)["status"],
+        "mfa_required",
+        "{}",
+        after.text
+    );
+    let mfa = after.json["mfa_token"].as_str().unwrap();
+    second_step(
+        &app,
+        &t,
+        mfa,
+        json!({"method": "totp", "code": totp(&secret, step + 1)}),
+    )
+    .await
+    .expect(200);
+}
+
+#[tokio::test]
+async fn step_up_needs_the_strongest_factor_the_user_has() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (token, _) = signed_in(&app, &t, "ada@example.com").await;
+    let auth = bearer(&token);
+    let path = format!("/t/{t}/api/v1/me/step-up");
+    call(
+        &app,
+        Method::POST,
+        &path,
+        &[("authorization", &auth)],
+        Some(json!({"method": "password", "password": "not the password at all"})),
+    )
+    .await
+    .expect_invalid("invalid_code");
+    call(
+        &app,
+        Method::POST,
+        &path,
+        &[("authorization", &auth)],
+        Some(json!({"method": "password", "password": PW})),
+    )
+    .await
+    .expect(204);
+    call(
+        &app,
+        Method::POST,
+        &path,
+        &[("authorization", &auth)],
+        Some(json!({"method": "sms"})),
+    )
+    .await
+    .expect_invalid("invalid_method");
+    // After MFA, the password alone no longer confirms it is you.
+    let (secret, step, _) = enrol_totp(&app, &t, ("authorization", &auth)).await;
+    let a = login(&app, &t, "ada@example.com", PW).await;
+    let mfa = a.json["mfa_token"].as_str().unwrap().to_owned();
+    let done = second_step(
+        &app,
+        &t,
+        &mfa,
+        json!({"method": "totp", "code": totp(&secret, step + 1)}),
+    )
+    .await;
+    let strong = bearer(done.expect(200)["access_token"].as_str().unwrap());
+    call(
+        &app,
+        Method::POST,
+        &path,
+        &[("authorization", &strong)],
+        Some(json!({"method": "password", "password": PW})),
+    )
+    .await
+    .expect_invalid("invalid_code");
+    // Step-up failures are audited.
+    let history = call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me/login-history"),
+        &[("authorization", &strong)],
+        None,
+    )
+    .await;
+    assert!(
+        history
+            .expect(200)
+            .to_string()
+            .contains("auth.step_up.failed")
+    );
+}
+
+#[tokio::test]
+async fn remembered_devices_and_new_networks() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    app.patch(
+        &format!("/api/v1/tenants/{t}"),
+        json!({"settings": {"auth": {"mfa": {"risk_based": true, "remember_device_days": 7}}}}),
+    )
+    .await
+    .expect(200);
+    let email = "ada@example.com";
+    let (token, _) = signed_in(&app, &t, email).await;
+    let (secret, step, _) = enrol_totp(&app, &t, ("authorization", &bearer(&token))).await;
+
+    // New device and network: second factor, then "remember this device".
+    let a = login_from(&app, &t, "198.51.100.7", email, PW).await;
+    assert_eq!(a.expect(200)["status"], "mfa_required");
+    let mfa = a.json["mfa_token"].as_str().unwrap();
+    let done = second_step(
+        &app,
+        &t,
+        mfa,
+        json!({"method": "totp", "code": totp(&secret, step + 1), "remember_device": true}),
+    )
+    .await;
+    done.expect(200);
+    let device = set_cookie(&done, "tessera_device").expect("a device cookie");
+    let with_device = format!("tessera_device={device}");
+    let from = |ip: &'static str| {
+        let app = &app;
+        let t = t.clone();
+        let cookie = with_device.clone();
+        async move {
+            let res = app
+                .client
+                .post(app.url(&format!("/t/{t}/api/v1/login")))
+                .header("x-forwarded-for", ip)
+                .header("cookie", cookie)
+                .json(&json!({"identifier": email, "password": PW}))
+                .send()
+                .await
+                .unwrap();
+            TestApp::answer(res).await
+        }
+    };
+    // The remembered device skips the factor, even from another network.
+    let again = from("198.51.100.7").await;
+    assert_eq!(again.expect(200)["status"], "signed_in", "{}", again.text);
+    let access = again.json["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims(&access)["acr"], "urn:tessera:acr:mfa");
+    assert_eq!(from("203.0.113.9").await.json["status"], "signed_in");
+    // Without the device cookie, the factor is asked again.
+    let other = login_from(&app, &t, "198.51.100.7", email, PW).await;
+    assert_eq!(other.expect(200)["status"], "mfa_required");
+
+    // Forgetting the device: the cookie no longer skips anything.
+    let auth = bearer(&access);
+    let devices = call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me/devices"),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
+    let list = devices.expect(200).as_array().unwrap().clone();
+    let remembered: Vec<&Value> = list
+        .iter()
+        .filter(|d| d["remembered_until"].is_string())
+        .collect();
+    assert_eq!(remembered.len(), 1, "{list:?}");
+    let id = remembered[0]["id"].as_str().unwrap();
+    call(
+        &app,
+        Method::DELETE,
+        &format!("/t/{t}/api/v1/me/devices/{id}"),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await
+    .expect(200);
+    call(
+        &app,
+        Method::DELETE,
+        &format!("/t/{t}/api/v1/me/devices/{id}"),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await
+    .expect_problem(404, "not_found");
+    assert_eq!(from("198.51.100.7").await.json["status"], "mfa_required");
+
+    // The login history records the signals and the decisions.
+    let history = call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me/login-history"),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
+    let text = history.expect(200).to_string();
+    for needle in [
+        "new_device",
+        "new_network",
+        "remembered_device",
+        "auth.device_forgotten",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from {text}");
+    }
+    // The user was told about the sign-in from a new device.
+    assert!(
+        app.outbox()
+            .iter()
+            .any(|m| m["to"] == email && m["kind"] == "new_device_sign_in"),
+        "{:?}",
+        app.outbox()
+    );
+}
+
+#[tokio::test]
+async fn sign_in_codes_and_links_are_single_use_and_bound_to_the_browser() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let email = "ada@example.com";
+    registered(&app, &t, email, PW).await;
+    let a_browser = "tessera_flow=browser-a-flow-cookie-value";
+    let b_browser = "tessera_flow=browser-b-flow-cookie-value";
+
+    // A code: unknown in another browser, single use in the one that asked.
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/code"),
+        &[("cookie", a_browser)],
+        Some(json!({"identifier": email})),
+    )
+    .await
+    .expect(202);
+    let code = app.last_code(email);
+    let verify = |cookie: &'static str, code: String| {
+        let app = &app;
+        let t = t.clone();
+        async move {
+            call(
+                app,
+                Method::POST,
+                &format!("/t/{t}/api/v1/login/code/verify"),
+                &[("cookie", cookie)],
+                Some(json!({"identifier": email, "code": code})),
+            )
+            .await
+        }
+    };
+    verify(b_browser, code.clone())
+        .await
+        .expect_invalid("invalid_code");
+    let ok = verify(a_browser, code.clone()).await;
+    assert_eq!(ok.expect(200)["status"], "signed_in");
+    assert_eq!(
+        claims(ok.json["access_token"].as_str().unwrap())["amr"],
+        json!(["otp"])
+    );
+    verify(a_browser, code).await.expect_invalid("invalid_code");
+    // Same answer for an address nobody holds.
+    let unknown = call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/code"),
+        &[("cookie", a_browser)],
+        Some(json!({"identifier": "nobody@example.com"})),
+    )
+    .await;
+    assert_eq!(unknown.expect(202)["sent_to"], "n•••@example.com");
+
+    // A link: another browser must confirm; it works once.
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/link"),
+        &[("cookie", a_browser)],
+        Some(json!({"identifier": email})),
+    )
+    .await
+    .expect(202);
+    let link = app
+        .outbox()
+        .iter()
+        .rev()
+        .find(|m| m["to"] == email && m["kind"] == "sign_in_link")
+        .and_then(|m| m["link"].as_str().map(str::to_owned))
+        .unwrap();
+    assert!(
+        link.contains(&format!("/t/{t}/login/link?token=")),
+        "{link}"
+    );
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let open = |cookie: &'static str, confirm: bool| {
+        let app = &app;
+        let t = t.clone();
+        let token = token.clone();
+        async move {
+            call(
+                app,
+                Method::POST,
+                &format!("/t/{t}/api/v1/login/link/verify"),
+                &[("cookie", cookie)],
+                Some(json!({"token": token, "confirm": confirm})),
+            )
+            .await
+        }
+    };
+    open(b_browser, false)
+        .await
+        .expect_problem(403, "confirmation_required");
+    assert_eq!(
+        open(b_browser, true).await.expect(200)["status"],
+        "signed_in"
+    );
+    open(a_browser, false)
+        .await
+        .expect_problem(403, "invalid_link");
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/link/verify"),
+        &[("cookie", a_browser)],
+        Some(json!({"token": "forged-token"})),
+    )
+    .await
+    .expect_problem(403, "invalid_link");
+
+    // Each method can be switched off.
+    app.patch(
+        &format!("/api/v1/tenants/{t}"),
+        json!({"settings": {"auth": {"passwordless": {"email_link": false, "email_code": false}}}}),
+    )
+    .await
+    .expect(200);
+    for path in ["login/link", "login/code"] {
+        call(
+            &app,
+            Method::POST,
+            &format!("/t/{t}/api/v1/{path}"),
+            &[("cookie", a_browser)],
+            Some(json!({"identifier": email})),
+        )
+        .await
+        .expect_problem(403, "method_disabled");
+    }
+}
+
+#[tokio::test]
+async fn the_tenant_can_require_mfa_for_everyone() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (token, _) = signed_in(&app, &t, "ada@example.com").await;
+    app.patch(
+        &format!("/api/v1/tenants/{t}"),
+        json!({"settings": {"auth": {"mfa": {"required": true}}}}),
+    )
+    .await
+    .expect(200);
+    call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me"),
+        &[("authorization", &bearer(&token))],
+        None,
+    )
+    .await
+    .expect_problem(403, "mfa_enrolment_required");
+    let a = login(&app, &t, "ada@example.com", PW).await;
+    assert_eq!(a.expect(200)["status"], "mfa_enrolment_required");
+    // Switching every second factor off is refused: administrators must be able to enrol.
+    app.patch(
+        &format!("/api/v1/tenants/{t}"),
+        json!({"settings": {"auth": {"mfa": {"totp": false, "passkeys": false}}}}),
+    )
+    .await
+    .expect_invalid("invalid_policy");
+}
+
+#[tokio::test]
+async fn roles_are_listed_granted_and_revoked_with_the_right_key() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (_, user) = signed_in(&app, &t, "ada@example.com").await;
+    let writer = app.key(&t, &["users:write"]).await;
+    let path = format!("/api/v1/tenants/{t}/users/{user}/roles");
+    // A users:write key grants ordinary roles, not administrative ones.
+    call(
+        &app,
+        Method::PUT,
+        &format!("{path}/employee"),
+        &[("authorization", &bearer(&writer))],
+        None,
+    )
+    .await
+    .expect(204);
+    call(
+        &app,
+        Method::PUT,
+        &format!("{path}/admin"),
+        &[("authorization", &bearer(&writer))],
+        None,
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    call(
+        &app,
+        Method::PUT,
+        &format!("{path}/root"),
+        &[("authorization", &bearer(&writer))],
+        None,
+    )
+    .await
+    .expect_invalid("unknown_role");
+    grant(&app, &t, &user, "owner").await;
+    let roles = call(
+        &app,
+        Method::GET,
+        &path,
+        &[("authorization", &bearer(&writer))],
+        None,
+    )
+    .await;
+    let mut got: Vec<String> = roles.expect(200)["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    got.sort();
+    assert_eq!(got, ["employee", "owner"]);
+    call(
+        &app,
+        Method::DELETE,
+        &format!("{path}/employee"),
+        &[("authorization", &bearer(&writer))],
+        None,
+    )
+    .await
+    .expect(204);
+    call(
+        &app,
+        Method::DELETE,
+        &format!("{path}/employee"),
+        &[("authorization", &bearer(&writer))],
+        None,
+    )
+    .await
+    .expect_problem(404, "not_found");
+}
