@@ -20,6 +20,7 @@ impl App {
         origin: Origin,
         identifier: &str,
     ) -> Result<String, Error> {
+        self.require_recent_auth(me)?;
         let identifier = Identifier::parse(identifier)?;
         if matches!(identifier, Identifier::Username(_)) {
             return Err(Error::invalid(ValidationError::new(
@@ -71,6 +72,7 @@ impl App {
         origin: Origin,
         identifier: &str,
     ) -> Result<User, Error> {
+        self.require_recent_auth(me)?;
         let identifier = Identifier::parse(identifier)?;
         let before = self.load_user(&me.tenant, me.user.id).await?;
         let mut after = before.clone();

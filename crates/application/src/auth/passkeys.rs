@@ -168,6 +168,14 @@ impl App {
         refused_passkey()
     }
 
+    /// Deletes challenges that expired more than an hour ago (maintenance).
+    pub async fn prune_challenges(&self) -> Result<u64, Error> {
+        self.store()
+            .prune_challenges(self.now() - Duration::hours(1))
+            .await
+            .map_err(store_err("challenge"))
+    }
+
     /// Starts registering a passkey for the signed-in user (recent authentication needed,
     /// except while enrolling a first factor at sign-in).
     pub async fn start_passkey_registration(

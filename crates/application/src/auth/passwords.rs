@@ -185,6 +185,7 @@ impl App {
         new: &str,
         sign_out_others: bool,
     ) -> Result<(), Error> {
+        self.require_recent_auth(me)?;
         let tenant = &me.tenant;
         let keys = ThrottleKeys::new(
             tenant.id,
