@@ -90,6 +90,10 @@ pub(crate) fn explain(e: Error, fields: &[(&str, &str)]) -> Failure {
             errors.general(sentence(&message));
             form(StatusCode::FORBIDDEN, errors)
         }
+        Error::StepUpRequired { .. } => {
+            errors.general("For your security, confirm it is you first, then try again.");
+            form(StatusCode::FORBIDDEN, errors)
+        }
         Error::Throttled { retry_after_secs } => {
             errors.general(too_many_attempts(retry_after_secs));
             Failure::Form {

@@ -4,9 +4,10 @@
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
-/// No script at all; styles and images from this server (images also from https and data:
-/// URLs, for tenant logos); forms post only here; never framed.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// Scripts only from this server (the one passkey script, never inline), fetches only to this
+/// server; styles and images from this server (images also from https and data: URLs, for
+/// tenant logos and QR codes); forms post only here; never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub(crate) async fn page_headers(mut response: Response) -> Response {
     let h = response.headers_mut();

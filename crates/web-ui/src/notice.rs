@@ -23,6 +23,19 @@ pub(crate) fn message(key: Option<&str>) -> Option<&'static str> {
         "identifier_verified" => "The identifier is verified and linked to your account.",
         "identifier_removed" => "The identifier was removed.",
         "signed_in_elsewhere" => "Your session has ended. Sign in again.",
+        "sign_in_expired" => "Your sign-in was not finished in time. Sign in again.",
+        "sign_in_code_sent" => {
+            "If an account has this verified email address or phone number, we sent it a code. It is valid for a few minutes."
+        }
+        "totp_enabled" => "Your authenticator app is set up.",
+        "totp_removed" => "Your authenticator app was removed.",
+        "passkey_added" => "Your passkey was added.",
+        "passkey_renamed" => "The passkey was renamed.",
+        "passkey_removed" => "The passkey was removed.",
+        "device_forgotten" => "The device was forgotten: the second step is asked there again.",
+        "devices_forgotten" => {
+            "All your devices were forgotten: the second step is asked everywhere again."
+        }
         _ => return None,
     })
 }

@@ -13,6 +13,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use std::convert::Infallible;
+use tessera_application::Browser;
 use tessera_domain::audit::Origin;
 use tessera_http_kit::client::client_ip;
 use tessera_http_kit::cookies::CookiePolicy;
@@ -23,6 +24,12 @@ use tessera_http_kit::layers::REQUEST_ID;
 pub(crate) struct Visit {
     pub origin: Origin,
     pub session: Option<String>,
+    /// The device cookie (recognises the browser at sign-in).
+    pub device: Option<String>,
+    /// The flow cookie (binds passwordless ceremonies to this browser).
+    pub flow: Option<String>,
+    /// `flow` is new: the response must set it.
+    flow_fresh: bool,
     pub csrf: CsrfToken,
     pub cookies: CookiePolicy,
     query: Option<String>,
@@ -48,6 +55,15 @@ impl Visit {
                 .cookies
                 .session_from(&parts.headers)
                 .filter(|s| !s.is_empty()),
+            device: state
+                .cookies
+                .device_from(&parts.headers)
+                .filter(|s| !s.is_empty()),
+            flow: state
+                .cookies
+                .flow_from(&parts.headers)
+                .filter(|s| !s.is_empty() && s.len() <= 128),
+            flow_fresh: false,
             csrf: CsrfToken::of(&parts.headers, state.cookies, || state.app.random_token(32)),
             cookies: state.cookies,
             query: parts.uri.query().map(str::to_owned),
@@ -63,10 +79,35 @@ impl Visit {
             .unwrap_or_default()
     }
 
-    /// Adds the CSRF cookie to a response when the browser does not hold it yet.
+    /// What the browser presents to a sign-in: its session, device and flow cookies.
+    pub(crate) fn browser(&self) -> Browser {
+        Browser {
+            session: self.session.clone(),
+            device: self.device.clone(),
+            flow: self.flow.clone(),
+        }
+    }
+
+    /// Gives the visit a flow cookie when the browser has none (`fresh` draws one); the
+    /// response sets it ([`Self::finish`]).
+    pub(crate) fn ensure_flow(&mut self, fresh: impl FnOnce() -> String) {
+        if self.flow.is_none() {
+            self.flow = Some(fresh());
+            self.flow_fresh = true;
+        }
+    }
+
+    /// Adds the CSRF cookie (and a new flow cookie) to a response when the browser does not
+    /// hold it yet.
     pub(crate) fn finish(&self, mut response: Response) -> Response {
         if self.csrf.fresh
             && let Ok(v) = HeaderValue::from_str(&self.csrf.set_cookie(self.cookies))
+        {
+            response.headers_mut().append(SET_COOKIE, v);
+        }
+        if self.flow_fresh
+            && let Some(flow) = &self.flow
+            && let Ok(v) = HeaderValue::from_str(&self.cookies.set_flow(flow))
         {
             response.headers_mut().append(SET_COOKIE, v);
         }
@@ -85,6 +126,9 @@ impl Visit {
                 request_id: None,
             },
             session: None,
+            device: None,
+            flow: None,
+            flow_fresh: false,
             csrf: CsrfToken::of(
                 &axum::http::HeaderMap::new(),
                 CookiePolicy { secure: true },

@@ -25,6 +25,8 @@ pub(crate) struct Layout {
     pub errors: FormErrors,
     /// Who is signed in, for the header's sign-out button.
     pub signed_in: Option<String>,
+    /// The passkey script's URL, on pages that run a WebAuthn ceremony.
+    pub script: Option<String>,
 }
 
 impl Layout {
@@ -39,6 +41,7 @@ impl Layout {
             notice: None,
             errors: FormErrors::default(),
             signed_in: None,
+            script: None,
         }
     }
 
@@ -54,6 +57,7 @@ impl Layout {
             notice: None,
             errors: FormErrors::default(),
             signed_in: None,
+            script: None,
         }
     }
 
@@ -64,6 +68,18 @@ impl Layout {
 
     pub(crate) fn errors(mut self, errors: FormErrors) -> Self {
         self.errors = errors;
+        self
+    }
+
+    /// Loads the passkey script (`/assets/webauthn.js`).
+    pub(crate) fn passkeys(mut self) -> Self {
+        self.script = Some(assets::js_href());
+        self
+    }
+
+    /// Names the signed-in person in the header (with the sign-out button).
+    pub(crate) fn signed_in(mut self, who: impl Into<String>) -> Self {
+        self.signed_in = Some(who.into());
         self
     }
 

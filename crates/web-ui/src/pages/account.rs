@@ -2,7 +2,7 @@
 //! identifiers (add with a code, remove) and login history. Every action is a POST that
 //! redirects back to the page with a notice, or shows the page again with its errors.
 
-use super::{error_page, failure_page, href, see_other, set_cookie, tenant, with_query};
+use super::{error_page, failure_page, href, see_other, set_cookie, with_query};
 use crate::errors::{Failure, explain};
 use crate::form::{Field, FormErrors};
 use crate::request::{Posted, Visit};
@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tessera_application::{Error, SessionInfo, SignedIn, describe_device};
+use tessera_application::{Error, Factors, SessionInfo, SignedIn, describe_device};
 use tessera_domain::SessionId;
 use tessera_domain::audit::{AuditEvent, Outcome};
 use tessera_domain::tenant::Tenant;
@@ -44,6 +44,8 @@ pub(crate) struct PasswordForm {
 #[serde(default)]
 pub(crate) struct SessionForm {
     session: String,
+    /// `security`: back to the security page afterwards.
+    back: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,13 +70,34 @@ struct IdentifierRow {
     primary: bool,
 }
 
-struct SessionRow {
-    id: String,
-    device: String,
-    ip: String,
-    started: String,
-    last_seen: String,
-    current: bool,
+pub(crate) struct SessionRow {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub started: String,
+    pub last_seen: String,
+    pub current: bool,
+}
+
+/// The sessions as listed to their user: this one first.
+pub(crate) fn session_rows(sessions: Vec<SessionInfo>) -> Vec<SessionRow> {
+    let mut rows: Vec<SessionRow> = sessions
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.session.id.to_string(),
+            device: s
+                .session
+                .device
+                .clone()
+                .unwrap_or_else(|| "Unknown device".to_owned()),
+            ip: s.session.ip.clone().unwrap_or_default(),
+            started: when(s.session.created_at),
+            last_seen: when(s.session.last_seen_at),
+            current: s.current,
+        })
+        .collect();
+    rows.sort_by_key(|s| !s.current);
+    rows
 }
 
 struct HistoryRow {
@@ -107,6 +130,9 @@ struct AccountPage {
     add_identifier: Field,
     pending: Option<Pending>,
     history: Vec<HistoryRow>,
+    /// The security page, and what it would say.
+    security_href: String,
+    factors: Factors,
 }
 
 /// What differs from the plain page when a form is shown again.
@@ -132,7 +158,7 @@ impl Default for Again {
     }
 }
 
-fn when(at: OffsetDateTime) -> String {
+pub(crate) fn when(at: OffsetDateTime) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     at.to_offset(time::UtcOffset::UTC)
         .format(format)
@@ -175,35 +201,34 @@ fn describe_event(e: &AuditEvent) -> String {
         ("auth.session_replaced", _) => "Session renewed".to_owned(),
         ("auth.recovery_requested", _) => "Recovery code requested".to_owned(),
         ("auth.recovery_verified", _) => "Recovery code confirmed".to_owned(),
+        ("auth.login.second_factor_required", _) => {
+            "Password accepted, second step asked".to_owned()
+        }
+        ("auth.login.enrolment_required", _) => {
+            "Password accepted, second factor set-up asked".to_owned()
+        }
+        ("auth.mfa.failed", _) => "Second step refused".to_owned(),
+        ("auth.step_up", _) => "Identity confirmed again".to_owned(),
+        ("auth.step_up.failed", _) => "Identity confirmation refused".to_owned(),
+        ("auth.passkey_refused", _) => "Passkey refused".to_owned(),
+        ("mfa.totp_enrolled", _) => "Authenticator app set up".to_owned(),
+        ("mfa.totp_removed", _) => "Authenticator app removed".to_owned(),
+        ("mfa.passkey_added", _) => "Passkey added".to_owned(),
+        ("mfa.passkey_removed", _) => "Passkey removed".to_owned(),
+        ("mfa.backup_codes_generated", _) => "New backup codes".to_owned(),
+        ("mfa.backup_code_used", _) => "Backup code used".to_owned(),
         (other, _) => other.to_owned(),
     }
 }
 
-/// The signed-in user of the request, or the redirect to the sign-in page.
+/// The signed-in user of the request, or the redirect to the sign-in page (or to the second
+/// step of an unfinished sign-in).
 async fn signed_in(
     state: &WebState,
     visit: &Visit,
     slug: &str,
 ) -> Result<(Tenant, SignedIn), Response> {
-    let tenant = tenant(state, visit, slug).await?;
-    let to_login = || {
-        visit.finish(see_other(&with_query(
-            &href(&tenant, "login"),
-            &[("return_to", &href(&tenant, "account"))],
-        )))
-    };
-    let Some(secret) = visit.session.as_deref() else {
-        return Err(to_login());
-    };
-    match state
-        .app
-        .authenticate_session(tenant.slug.as_str(), secret)
-        .await
-    {
-        Ok(me) => Ok((tenant, me)),
-        Err(Error::Unauthenticated(_)) => Err(to_login()),
-        Err(e) => Err(failure_page(visit, Some(&tenant), e)),
-    }
+    super::auth::signed_in(state, visit, slug, &format!("/t/{slug}/account")).await
 }
 
 async fn render(
@@ -225,8 +250,12 @@ async fn render(
         Ok(page) => page.items,
         Err(e) => return failure_page(visit, Some(tenant), e),
     };
+    let factors = match state.app.my_factors(me).await {
+        Ok((f, _)) => f,
+        Err(e) => return failure_page(visit, Some(tenant), e),
+    };
     let status = again.status;
-    let page = build(visit, tenant, me, sessions, &history, again);
+    let page = build(visit, tenant, me, sessions, &history, factors, again);
     visit.finish(view::render(status, &page))
 }
 
@@ -236,6 +265,7 @@ fn build(
     me: &SignedIn,
     sessions: Vec<SessionInfo>,
     history: &[AuditEvent],
+    factors: Factors,
     again: Again,
 ) -> AccountPage {
     let errors = &again.errors;
@@ -253,22 +283,7 @@ fn build(
         profile.push(("Username", u.to_string()));
     }
     profile.push(("Member since", when(user.created_at)));
-    let mut sessions: Vec<SessionRow> = sessions
-        .into_iter()
-        .map(|s| SessionRow {
-            id: s.session.id.to_string(),
-            device: s
-                .session
-                .device
-                .clone()
-                .unwrap_or_else(|| "Unknown device".to_owned()),
-            ip: s.session.ip.clone().unwrap_or_default(),
-            started: when(s.session.created_at),
-            last_seen: when(s.session.last_seen_at),
-            current: s.current,
-        })
-        .collect();
-    sessions.sort_by_key(|s| !s.current);
+    let sessions = session_rows(sessions);
     let others = sessions.iter().filter(|s| !s.current).count();
     let mut page = AccountPage {
         page: Layout {
@@ -345,6 +360,8 @@ fn build(
                 device: describe_device(e.origin.user_agent.as_deref()).unwrap_or_default(),
             })
             .collect(),
+        security_href: href(tenant, "account/security"),
+        factors,
     };
     // After a failed action, the first field in error takes the focus.
     let mut fields: Vec<&mut Field> = vec![
@@ -508,6 +525,10 @@ pub(crate) async fn end_session(
             )),
             &state.cookies.clear_session(),
         )),
+        Ok(()) if form.back == "security" => visit.finish(see_other(&with_query(
+            &href(&tenant, "account/security"),
+            &[("notice", "session_ended")],
+        ))),
         Ok(()) => visit.finish(back(&tenant, "session_ended")),
         Err(e) => again_with(&state, &visit, &tenant, &me, e, &[], Again::default()).await,
     }
@@ -695,15 +716,35 @@ pub(crate) fn samples(
     vec![
         (
             "account",
-            build(v, t, me, sessions.clone(), history, Again::default())
-                .render()
-                .unwrap_or_default(),
+            build(
+                v,
+                t,
+                me,
+                sessions.clone(),
+                history,
+                Factors::default(),
+                Again::default(),
+            )
+            .render()
+            .unwrap_or_default(),
         ),
         (
             "account-errors",
-            build(v, t, me, sessions, history, again)
-                .render()
-                .unwrap_or_default(),
+            build(
+                v,
+                t,
+                me,
+                sessions,
+                history,
+                Factors {
+                    totp: true,
+                    passkeys: 2,
+                    backup_codes_remaining: 9,
+                },
+                again,
+            )
+            .render()
+            .unwrap_or_default(),
         ),
     ]
 }

@@ -4,7 +4,9 @@
 //!
 //! With `TESSERA_WEB_UI_PREVIEW=DIR` the pages are also written to `DIR` (to look at them).
 
-use super::{account, login, recover, register, verify};
+use super::{
+    account, enrol, login, passwordless, recover, register, second_step, security, step_up, verify,
+};
 use crate::request::Visit;
 use std::collections::BTreeSet;
 use tessera_application::{SessionInfo, SignedIn};
@@ -48,6 +50,8 @@ fn session(n: u128, device: &str) -> Session {
         device: Some(device.to_owned()),
         amr: vec!["pwd".to_owned()],
         auth_time: datetime!(2026-03-01 9:30 UTC),
+        acr: tessera_domain::mfa::ACR_ONE_FACTOR.to_owned(),
+        restriction: None,
         revoked_at: None,
     }
 }
@@ -148,7 +152,12 @@ fn all_pages() -> Vec<(&'static str, String)> {
     pages.extend(register::samples(&t, &v));
     pages.extend(verify::samples(&t, &v));
     pages.extend(recover::samples(&t, &v));
-    pages.extend(account::samples(&t, &v, &me, sessions, &history));
+    pages.extend(account::samples(&t, &v, &me, sessions.clone(), &history));
+    pages.extend(second_step::samples(&t, &v));
+    pages.extend(enrol::samples(&t, &v));
+    pages.extend(passwordless::samples(&t, &v));
+    pages.extend(step_up::samples(&t, &v));
+    pages.extend(security::samples(&t, &v, &me, sessions));
     pages
 }
 
@@ -180,7 +189,7 @@ fn tags<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
 #[test]
 fn every_page_keeps_the_promises() {
     let pages = all_pages();
-    assert!(pages.len() >= 13);
+    assert!(pages.len() >= 30);
     for (name, html) in &pages {
         assert!(
             html.starts_with("<!doctype html>"),
@@ -188,7 +197,24 @@ fn every_page_keeps_the_promises() {
         );
         assert!(html.contains("<html lang=\"en\">"), "{name}");
         assert_eq!(tags(html, "h1").len(), 1, "{name}: one h1");
-        assert!(!html.contains("<script"), "{name}: no script");
+        // No inline script: only the passkey script, from this server.
+        for script in tags(html, "script") {
+            assert!(
+                script.starts_with("<script src=\"/assets/webauthn.js?v=")
+                    && script.ends_with(" defer>"),
+                "{name}: {script}"
+            );
+        }
+        assert_eq!(
+            html.matches("<script").count(),
+            html.matches("<script src=\"/assets/webauthn.js?v=").count(),
+            "{name}: only the passkey script"
+        );
+        assert_eq!(
+            html.contains("data-passkey=\""),
+            !tags(html, "script").is_empty(),
+            "{name}: the script where a passkey form is, only there"
+        );
         assert!(!html.contains("<style"), "{name}: no inline style");
         assert!(
             attributes(html, "style").is_empty(),
@@ -266,8 +292,15 @@ fn every_page_keeps_the_promises() {
             include_str!("../../assets/tessera.css"),
         )
         .unwrap();
+        std::fs::write(
+            dir.join("webauthn.js"),
+            include_str!("../../assets/webauthn.js"),
+        )
+        .unwrap();
         for (name, html) in &pages {
-            let html = html.replace("href=\"/assets/tessera.css", "href=\"tessera.css");
+            let html = html
+                .replace("href=\"/assets/tessera.css", "href=\"tessera.css")
+                .replace("src=\"/assets/webauthn.js", "src=\"webauthn.js");
             std::fs::write(dir.join(format!("{name}.html")), html).unwrap();
         }
     }

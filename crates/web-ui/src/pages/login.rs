@@ -1,5 +1,8 @@
-//! Sign-in (`/t/{t}/login`) and sign-out (`POST /t/{t}/logout`).
+//! Sign-in (`/t/{t}/login`) and sign-out (`POST /t/{t}/logout`). The sign-in page also
+//! offers the passwordless ways the tenant enables: passkeys (autofill in the identifier
+//! field, and a button), a code, a link by email.
 
+use super::auth::started;
 use super::{failure_page, form_failure, href, see_other, set_cookie, tenant, with_query};
 use crate::form::{Field, FormErrors, focus_first};
 use crate::request::{Posted, Visit};
@@ -32,7 +35,7 @@ pub(crate) struct LoginForm {
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage {
+pub(crate) struct LoginPage {
     page: Layout,
     identifier: Field,
     password: Field,
@@ -41,7 +44,13 @@ struct LoginPage {
     register_href: Option<String>,
     recover_href: String,
     /// When the account waits for verification: where to enter the code.
-    verify_href: Option<String>,
+    pub(crate) verify_href: Option<String>,
+    /// Passwordless passkey sign-in (autofill and a button).
+    passkeys: bool,
+    /// "Sign in with a code", when the tenant sends sign-in codes.
+    code_href: Option<String>,
+    /// "Email me a sign-in link", when the tenant sends sign-in links.
+    link_href: Option<String>,
 }
 
 const FIELDS: &[(&str, &str)] = &[
@@ -49,7 +58,7 @@ const FIELDS: &[(&str, &str)] = &[
     ("password", "login-password"),
 ];
 
-fn page(
+pub(crate) fn page(
     tenant: &Tenant,
     visit: &Visit,
     identifier: &str,
@@ -57,8 +66,13 @@ fn page(
     errors: FormErrors,
     notice: Option<&str>,
 ) -> LoginPage {
+    let passwordless = &tenant.settings.auth.passwordless;
     let mut id = Field::new("login-identifier", "identifier", "Email, phone or username")
-        .autocomplete("username")
+        .autocomplete(if passwordless.passkeys {
+            "username webauthn"
+        } else {
+            "username"
+        })
         .value(identifier)
         .errors(&errors);
     let mut password =
@@ -69,13 +83,17 @@ fn page(
     } else {
         password = password.focus(true);
     }
+    let return_to = safe_return_to(return_to).unwrap_or_default().to_owned();
+    let mut layout = Layout::new(tenant, visit, "Sign in")
+        .notice(notice)
+        .errors(errors);
+    if passwordless.passkeys {
+        layout = layout.passkeys();
+    }
     LoginPage {
-        page: Layout::new(tenant, visit, "Sign in")
-            .notice(notice)
-            .errors(errors),
+        page: layout,
         identifier: id,
         password,
-        return_to: safe_return_to(return_to).unwrap_or_default().to_owned(),
         register_href: tenant
             .settings
             .auth
@@ -83,18 +101,30 @@ fn page(
             .then(|| href(tenant, "register")),
         recover_href: href(tenant, "recover"),
         verify_href: None,
+        passkeys: passwordless.passkeys,
+        code_href: (passwordless.email_code || passwordless.sms_code)
+            .then(|| with_query(&href(tenant, "login/code"), &[("return_to", &return_to)])),
+        link_href: passwordless.email_link.then(|| {
+            with_query(
+                &href(tenant, "login/email-link"),
+                &[("return_to", &return_to)],
+            )
+        }),
+        return_to,
     }
 }
 
 pub(crate) async fn show(
     State(state): State<WebState>,
     Path(slug): Path<String>,
-    visit: Visit,
+    mut visit: Visit,
 ) -> Response {
     let tenant = match tenant(&state, &visit, &slug).await {
         Ok(t) => t,
         Err(page) => return page,
     };
+    // Passwordless ceremonies started here are bound to this browser.
+    visit.ensure_flow(|| state.app.random_token(32));
     let q: LoginQuery = visit.query();
     let p = page(
         &tenant,
@@ -124,19 +154,11 @@ pub(crate) async fn submit(
             tenant.slug.as_str(),
             &form.identifier,
             &form.password,
-            visit.session.as_deref(),
+            &visit.browser(),
         )
         .await;
     match result {
-        Ok(new) => {
-            let to = safe_return_to(&form.return_to)
-                .map_or_else(|| href(&tenant, "account"), str::to_owned);
-            let response = set_cookie(
-                see_other(&to),
-                &state.cookies.set_session(&new.session_secret),
-            );
-            visit.finish(response)
-        }
+        Ok(new) => started(&state, &visit, &tenant, &new, &form.return_to),
         Err(e) => {
             let verify_href = matches!(
                 &e,
@@ -178,9 +200,10 @@ pub(crate) async fn logout(
         Err(page) => return page,
     };
     if let Some(secret) = visit.session.as_deref() {
+        // A sign-in still at its second step is ended too.
         match state
             .app
-            .authenticate_session(tenant.slug.as_str(), secret)
+            .authenticate_pending_session(tenant.slug.as_str(), secret)
             .await
         {
             Ok(me) => {

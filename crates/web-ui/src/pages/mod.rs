@@ -1,9 +1,16 @@
 //! The page handlers, one file per journey, and what they share.
 
 pub(crate) mod account;
+pub(crate) mod auth;
+pub(crate) mod ceremony;
+pub(crate) mod enrol;
 pub(crate) mod login;
+pub(crate) mod passwordless;
 pub(crate) mod recover;
 pub(crate) mod register;
+pub(crate) mod second_step;
+pub(crate) mod security;
+pub(crate) mod step_up;
 pub(crate) mod verify;
 
 #[cfg(test)]
