@@ -135,6 +135,13 @@ mod tests {
         let mut seen = s.clone();
         seen.last_seen_at = t0 + Duration::hours(9) + Duration::minutes(50);
         assert!(!seen.is_live(t0 + Duration::hours(10)));
+        // Step-up window: inclusive at its end, whatever the restriction.
+        assert!(s.authenticated_within(t0 + Duration::minutes(10), Duration::minutes(10)));
+        assert!(!s.authenticated_within(
+            t0 + Duration::minutes(10) + Duration::seconds(1),
+            Duration::minutes(10)
+        ));
+        assert!(!s.has_mfa());
         let mut revoked = s;
         revoked.revoked_at = Some(t0);
         assert!(!revoked.is_live(t0));

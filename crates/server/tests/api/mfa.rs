@@ -949,3 +949,62 @@ async fn roles_are_listed_granted_and_revoked_with_the_right_key() {
     .await
     .expect_problem(404, "not_found");
 }
+
+/// The whole step-up loop in real time: after the window, a sensitive change answers 401 with
+/// an RFC 9470 challenge; a step-up lets it through. (The shortest window a tenant may set is
+/// 60 s, so this test waits that long, in parallel with the others.)
+#[tokio::test]
+async fn sensitive_changes_after_the_step_up_window_ask_for_a_step_up() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    app.patch(
+        &format!("/api/v1/tenants/{t}"),
+        json!({"settings": {"auth": {"mfa": {"step_up_secs": 60}}}}),
+    )
+    .await
+    .expect(200);
+    let (token, _) = signed_in(&app, &t, "ada@example.com").await;
+    let auth = bearer(&token);
+    tokio::time::sleep(std::time::Duration::from_secs(62)).await;
+    let refused = call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/mfa/totp"),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
+    refused.expect_problem(401, "step_up_required");
+    let challenge = refused.header("www-authenticate").unwrap();
+    assert!(
+        challenge.contains("insufficient_user_authentication") && challenge.contains("max_age=60"),
+        "{challenge}"
+    );
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/identifiers"),
+        &[("authorization", &auth)],
+        Some(json!({"identifier": "ada.other@example.com"})),
+    )
+    .await
+    .expect_problem(401, "step_up_required");
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/step-up"),
+        &[("authorization", &auth)],
+        Some(json!({"method": "password", "password": PW})),
+    )
+    .await
+    .expect(204);
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/mfa/totp"),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await
+    .expect(200);
+}
