@@ -604,11 +604,12 @@ impl App {
             }
             tracing::warn!(tenant = %tenant.slug, user = %passkey.user_id, passkey = %passkey.id, "passkey sign count went backwards: possibly a cloned authenticator");
         }
+        // A clone's lower count is evidence, not progress: the stored count never goes back.
         self.store()
             .record_passkey_use(
                 tenant.id,
                 passkey.id,
-                verified.sign_count,
+                verified.sign_count.max(passkey.sign_count),
                 &verified.credential,
                 self.now(),
             )

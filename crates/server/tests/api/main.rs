@@ -18,6 +18,8 @@ mod mfa;
 mod native_auth;
 mod ops;
 mod org_units;
+mod passkey_client;
+mod passkeys;
 mod scale_out;
 mod tenants;
 mod tokens;
