@@ -158,10 +158,12 @@
     form.submit();
   }
 
-  function run(form, button, conditional) {
+  function run(form, button) {
     var kind = form.getAttribute('data-passkey');
-    if (conditional && form.passkeyAbort) {
+    /* A button press replaces the autofill request (one ceremony at a time). */
+    if (form.passkeyAbort) {
       form.passkeyAbort.abort();
+      form.passkeyAbort = null;
     }
     showError(form, '');
     if (button) {
@@ -237,7 +239,7 @@
       if (button) {
         button.addEventListener('click', function (event) {
           event.preventDefault();
-          run(form, button, true);
+          run(form, button);
         });
       }
       if (form.hasAttribute('data-conditional')) {

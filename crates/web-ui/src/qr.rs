@@ -10,10 +10,10 @@ use qrcode::{EcLevel, QrCode};
 /// `data:image/svg+xml;base64,…` of the QR code of `text` (`None` when it is too long for
 /// one).
 pub(crate) fn svg_data_uri(text: &str) -> Option<String> {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::L).ok()?;
     let image = code
         .render::<svg::Color<'_>>()
-        .min_dimensions(200, 200)
+        .min_dimensions(220, 220)
         .quiet_zone(true)
         .dark_color(svg::Color("#000000"))
         .light_color(svg::Color("#ffffff"))
