@@ -953,6 +953,19 @@ async fn a_sign_in_link_opened_in_another_browser_asks_before_signing_in() {
     assert!(page.location().starts_with("/t/acme/login/link-sent?to="));
     let sent = pages.get(page.location(), &mut asker).await;
     assert!(sent.body.contains("Check your email"), "{}", sent.body);
+    assert!(
+        sent.body.contains("l\u{2022}\u{2022}\u{2022}@example.com"),
+        "{}",
+        sent.body
+    );
+    // Other text in its URL is not shown.
+    let spoofed = pages
+        .get(
+            "/t/acme/login/link-sent?to=Call%20%2B1%20555%200100",
+            &mut asker,
+        )
+        .await;
+    assert!(!spoofed.body.contains("555"), "{}", spoofed.body);
     let token = pages.link_token_for(email).await;
     let link = format!("/t/acme/login/link?token={token}");
 

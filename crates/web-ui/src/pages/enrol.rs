@@ -158,42 +158,69 @@ pub(crate) fn after_enrolment(
 
 const FIRST_FACTOR: &str = "Two-step verification is on. If you lose your authenticator, each of these codes signs you in once. Save them somewhere safe now: they are shown only this once.";
 
-#[allow(clippy::too_many_arguments)]
-async fn show_page(
-    state: &WebState,
-    visit: &Visit,
-    tenant: &Tenant,
-    me: &SignedIn,
-    return_to: &str,
-    status: StatusCode,
-    errors: FormErrors,
-    shown: Option<TotpSetup>,
-) -> Response {
-    let settings = &tenant.settings.auth.mfa;
-    let totp = match shown {
-        Some(s) => Some(s),
-        None if settings.totp => match state.app.start_totp_enrolment(me).await {
-            Ok(e) => Some(TotpSetup::of(&e)),
-            Err(e) => return failure_page(visit, Some(tenant), e),
-        },
-        None => None,
-    };
-    let passkeys = settings.passkeys || tenant.settings.auth.passwordless.passkeys;
-    let mut layout = Layout::new(tenant, visit, "Set up two-step verification")
-        .signed_in(super::account::display_name(me))
-        .errors(errors.clone());
-    if passkeys {
-        layout = layout.passkeys();
+/// A half signed-in user on the enrolment page, and where the sign-in goes afterwards.
+struct Enrolling<'a> {
+    state: &'a WebState,
+    visit: &'a Visit,
+    tenant: &'a Tenant,
+    me: &'a SignedIn,
+    return_to: &'a str,
+}
+
+impl Enrolling<'_> {
+    /// The page: the authenticator app being set up (`shown`, or a new enrolment) and the
+    /// passkey registration.
+    async fn page(
+        &self,
+        status: StatusCode,
+        errors: FormErrors,
+        shown: Option<TotpSetup>,
+    ) -> Response {
+        let (tenant, visit) = (self.tenant, self.visit);
+        let settings = &tenant.settings.auth.mfa;
+        let totp = match shown {
+            Some(s) => Some(s),
+            None if settings.totp => match self.state.app.start_totp_enrolment(self.me).await {
+                Ok(e) => Some(TotpSetup::of(&e)),
+                Err(e) => return failure_page(visit, Some(tenant), e),
+            },
+            None => None,
+        };
+        let passkeys = settings.passkeys || tenant.settings.auth.passwordless.passkeys;
+        let mut layout = Layout::new(tenant, visit, "Set up two-step verification")
+            .signed_in(super::account::display_name(self.me))
+            .errors(errors.clone());
+        if passkeys {
+            layout = layout.passkeys();
+        }
+        let page = EnrolPage {
+            page: layout,
+            totp,
+            code: confirm_field("enrol-code", &errors),
+            passkeys,
+            passkey_name: passkey_name_field("enrol-passkey-name", &errors),
+            return_to: safe_return_to(self.return_to)
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        visit.finish(view::render(status, &page))
     }
-    let page = EnrolPage {
-        page: layout,
-        totp,
-        code: confirm_field("enrol-code", &errors),
-        passkeys,
-        passkey_name: passkey_name_field("enrol-passkey-name", &errors),
-        return_to: safe_return_to(return_to).unwrap_or_default().to_owned(),
-    };
-    visit.finish(view::render(status, &page))
+
+    /// The page again with the errors of `e`.
+    async fn again(&self, e: Error, fields: &[(&str, &str)], shown: Option<TotpSetup>) -> Response {
+        match explain(e, fields) {
+            Failure::Form {
+                status,
+                errors,
+                retry_after,
+            } => view::retry_after(self.page(status, errors, shown).await, retry_after),
+            Failure::Page {
+                status,
+                title,
+                message,
+            } => super::error_page(self.visit, Some(self.tenant), status, title, &message),
+        }
+    }
 }
 
 pub(crate) async fn show(
@@ -209,46 +236,14 @@ pub(crate) async fn show(
     if let Some(away) = elsewhere(&visit, &tenant, &me, Restriction::Enrolment, &q.return_to) {
         return away;
     }
-    show_page(
-        &state,
-        &visit,
-        &tenant,
-        &me,
-        &q.return_to,
-        StatusCode::OK,
-        FormErrors::default(),
-        None,
-    )
-    .await
-}
-
-/// Shows the page again with the errors of `e`.
-#[allow(clippy::too_many_arguments)]
-async fn again(
-    state: &WebState,
-    visit: &Visit,
-    tenant: &Tenant,
-    me: &SignedIn,
-    return_to: &str,
-    e: Error,
-    fields: &[(&str, &str)],
-    shown: Option<TotpSetup>,
-) -> Response {
-    match explain(e, fields) {
-        Failure::Form {
-            status,
-            errors,
-            retry_after,
-        } => view::retry_after(
-            show_page(state, visit, tenant, me, return_to, status, errors, shown).await,
-            retry_after,
-        ),
-        Failure::Page {
-            status,
-            title,
-            message,
-        } => super::error_page(visit, Some(tenant), status, title, &message),
-    }
+    let here = Enrolling {
+        state: &state,
+        visit: &visit,
+        tenant: &tenant,
+        me: &me,
+        return_to: &q.return_to,
+    };
+    here.page(StatusCode::OK, FormErrors::default(), None).await
 }
 
 pub(crate) async fn confirm_totp(
@@ -269,21 +264,20 @@ pub(crate) async fn confirm_totp(
     ) {
         return away;
     }
+    let here = Enrolling {
+        state: &state,
+        visit: &visit,
+        tenant: &tenant,
+        me: &me,
+        return_to: &form.return_to,
+    };
     let shown = TotpSetup::posted(&form.secret, &form.uri);
     if form.code.trim().is_empty() {
         let mut errors = FormErrors::default();
         errors.field("enrol-code", "Enter the code your authenticator app shows.");
-        return show_page(
-            &state,
-            &visit,
-            &tenant,
-            &me,
-            &form.return_to,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-            shown,
-        )
-        .await;
+        return here
+            .page(StatusCode::UNPROCESSABLE_ENTITY, errors, shown)
+            .await;
     }
     match state
         .app
@@ -297,19 +291,7 @@ pub(crate) async fn confirm_totp(
             FIRST_FACTOR,
             destination(&tenant, &form.return_to),
         ),
-        Err(e) => {
-            again(
-                &state,
-                &visit,
-                &tenant,
-                &me,
-                &form.return_to,
-                e,
-                &[("code", "enrol-code")],
-                shown,
-            )
-            .await
-        }
+        Err(e) => here.again(e, &[("code", "enrol-code")], shown).await,
     }
 }
 
@@ -377,17 +359,14 @@ pub(crate) async fn register_passkey(
             destination(&tenant, &form.return_to),
         ),
         Err(e) => {
-            again(
-                &state,
-                &visit,
-                &tenant,
-                &me,
-                &form.return_to,
-                e,
-                &[("name", "enrol-passkey-name")],
-                None,
-            )
-            .await
+            let here = Enrolling {
+                state: &state,
+                visit: &visit,
+                tenant: &tenant,
+                me: &me,
+                return_to: &form.return_to,
+            };
+            here.again(e, &[("name", "enrol-passkey-name")], None).await
         }
     }
 }
