@@ -173,6 +173,9 @@ pub struct RenameRequest {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct DeviceResponse {
     pub id: Uuid,
+    /// "Firefox on Linux", from the user agent of its first sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

@@ -18,6 +18,7 @@
 mod auth;
 mod http;
 mod load;
+mod mfa;
 mod report;
 mod rls;
 mod scale;
@@ -52,6 +53,9 @@ enum Command {
     /// Password sign-ins against raw Argon2id, read latencies during a sign-in storm, and
     /// access-token sign/verify rates.
     Auth(auth::Args),
+    /// TOTP and passkey verification rates per core against their raw crypto, and the
+    /// latency the second step adds to a sign-in.
+    Mfa(mfa::Args),
 }
 
 #[tokio::main]
@@ -62,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Rls(_) => ("rls", Report::new(cli.json, "rls")),
         Command::Scale(_) => ("scale", Report::new(cli.json, "scale")),
         Command::Auth(_) => ("auth", Report::new(cli.json, "auth")),
+        Command::Mfa(_) => ("mfa", Report::new(cli.json, "mfa")),
     };
     report::progress(&format!("{name}: starting (release build recommended)"));
     match cli.command {
@@ -69,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Rls(args) => rls::run(args, &mut report).await?,
         Command::Scale(args) => scale::run(args, &mut report).await?,
         Command::Auth(args) => auth::run(args, &mut report).await?,
+        Command::Mfa(args) => mfa::run(args, &mut report).await?,
     }
     report.finish();
     Ok(())

@@ -54,7 +54,7 @@ impl App {
             tenant_id: tenant.id,
             user_id: user.id,
             secret_hash: sha256_hex(&secret),
-            description: None,
+            description: signals.description.clone(),
             created_at: now,
             last_seen_at: now,
             remember_until,

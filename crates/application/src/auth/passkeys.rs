@@ -61,7 +61,7 @@ fn internal(e: PasskeyError) -> Error {
 
 impl App {
     /// The relying party of the tenant's pages: this server's host and origin.
-    pub(crate) fn relying_party(&self, tenant: &Tenant) -> RelyingParty {
+    pub(crate) fn relying_party(&self, tenant: &Tenant) -> Result<RelyingParty, Error> {
         let url = self.public_url();
         let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
         let host_port = rest.split('/').next().unwrap_or(rest);
@@ -72,11 +72,20 @@ impl App {
         } else {
             host_port.split(':').next().unwrap_or(host_port)
         };
-        RelyingParty {
+        // WebAuthn scopes credentials to a domain: browsers refuse an IP address as RP ID.
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            return Err(Error::Refused {
+                code: "passkeys_unavailable",
+                message: format!(
+                    "passkeys need this server to be reached by a domain name, not the IP address {host}: set server.public_url (for development, http://localhost:<port>) and open that address"
+                ),
+            });
+        }
+        Ok(RelyingParty {
             id: host.to_owned(),
             origin: format!("{scheme}://{host_port}"),
             name: tenant.display_name.clone(),
-        }
+        })
     }
 
     async fn new_challenge(
@@ -218,7 +227,7 @@ impl App {
             .ports
             .passkeys
             .start_registration(
-                &self.relying_party(&me.tenant),
+                &self.relying_party(&me.tenant)?,
                 &PasskeyUser {
                     handle: *me.user.id.as_uuid(),
                     name,
@@ -262,7 +271,7 @@ impl App {
                 Some(me.user.id),
             )
             .await?;
-        let rp = self.relying_party(&me.tenant);
+        let rp = self.relying_party(&me.tenant)?;
         let registered =
             match self
                 .ports
@@ -437,7 +446,7 @@ impl App {
         let start = self
             .ports
             .passkeys
-            .start_authentication(&self.relying_party(&me.tenant), &credentials)
+            .start_authentication(&self.relying_party(&me.tenant)?, &credentials)
             .map_err(internal)?;
         let challenge_id = self
             .new_challenge(
@@ -471,7 +480,7 @@ impl App {
         let start = self
             .ports
             .passkeys
-            .start_authentication(&self.relying_party(&tenant), &[])
+            .start_authentication(&self.relying_party(&tenant)?, &[])
             .map_err(internal)?;
         let challenge_id = self
             .new_challenge(
@@ -552,7 +561,7 @@ impl App {
                 .await;
             return Ok(None);
         }
-        let rp = self.relying_party(tenant);
+        let rp = self.relying_party(tenant)?;
         let verified = match self.ports.passkeys.finish_authentication(
             &rp,
             &challenge.state,

@@ -68,6 +68,8 @@ pub(crate) struct Signals {
     pub new_device: bool,
     pub network: Option<String>,
     pub new_network: bool,
+    /// "Firefox on Linux", for the device list.
+    pub description: Option<String>,
 }
 
 /// "Firefox on Linux" from a user agent, for people reading their session list.
@@ -303,6 +305,7 @@ impl App {
             None => false,
         };
         Ok(Signals {
+            description: describe_device(ctx.origin.user_agent.as_deref()),
             new_device: device.is_none(),
             device,
             network,

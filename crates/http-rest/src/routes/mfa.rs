@@ -202,6 +202,7 @@ pub async fn devices(
             .into_iter()
             .map(|d| DeviceResponse {
                 id: d.id.into_uuid(),
+                description: d.description,
                 created_at: d.created_at,
                 last_seen_at: d.last_seen_at,
                 remembered_until: d.remember_until,

@@ -1008,3 +1008,35 @@ async fn sensitive_changes_after_the_step_up_window_ask_for_a_step_up() {
     .await
     .expect(200);
 }
+
+/// WebAuthn needs a domain: on a server reached by IP address (the default test URL
+/// `http://127.0.0.1:<port>`) passkey ceremonies are refused with a clear reason, not a 500.
+#[tokio::test]
+async fn passkeys_on_an_ip_address_url_say_why_they_cannot_work() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (token, _) = signed_in(&app, &t, "ada@example.com").await;
+    let refused = call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/passkeys/options"),
+        &[("authorization", &bearer(&token))],
+        None,
+    )
+    .await;
+    let body = refused.expect_problem(403, "passkeys_unavailable");
+    assert!(
+        body["detail"].as_str().unwrap().contains("localhost"),
+        "{}",
+        refused.text
+    );
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/passkey/options"),
+        &[],
+        None,
+    )
+    .await
+    .expect_problem(403, "passkeys_unavailable");
+}
