@@ -312,6 +312,36 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no code was sent to {to}: {:?}", self.outbox()))
     }
 
+    /// Runs one SQL statement on this node's database as its owner (row-level security does
+    /// not apply), for tests that must move time forward for a record (an expiry) without
+    /// waiting. Returns the number of rows changed.
+    pub async fn sql(&self, statement: &str) -> u64 {
+        use sqlx::Connection;
+        match &self.database {
+            Some(db) => {
+                let mut conn = sqlx::PgConnection::connect(&db.admin_url)
+                    .await
+                    .expect("connect to the test database");
+                sqlx::query(statement)
+                    .execute(&mut conn)
+                    .await
+                    .expect("SQL statement")
+                    .rows_affected()
+            }
+            None => {
+                let url = format!("sqlite:{}", self.settings.sqlite_path().display());
+                let mut conn = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("open the test database");
+                sqlx::query(statement)
+                    .execute(&mut conn)
+                    .await
+                    .expect("SQL statement")
+                    .rows_affected()
+            }
+        }
+    }
+
     /// Creates a user from `body` in `tenant` and returns it.
     pub async fn user(&self, tenant: &str, body: Value) -> Value {
         self.post(&format!("/api/v1/tenants/{tenant}/users"), body)

@@ -14,6 +14,12 @@ use tessera_testkit::{Answer, TestApp};
 const PW: &str = "correct horse battery staple";
 
 /// A 422 whose first error has `code`.
+#[track_caller]
+pub(crate) fn expect_invalid(a: &Answer, code: &str) {
+    let body = a.expect_problem(422, "validation_failed");
+    assert_eq!(body["errors"][0]["code"], code, "{}", a.text);
+}
+
 trait ExpectInvalid {
     fn expect_invalid(&self, code: &str);
 }
@@ -21,13 +27,12 @@ trait ExpectInvalid {
 impl ExpectInvalid for Answer {
     #[track_caller]
     fn expect_invalid(&self, code: &str) {
-        let body = self.expect_problem(422, "validation_failed");
-        assert_eq!(body["errors"][0]["code"], code, "{}", self.text);
+        expect_invalid(self, code);
     }
 }
 
 /// Sends a request with extra headers (cookies, `X-MFA-Token`, `Authorization`).
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -44,12 +49,12 @@ async fn call(
     TestApp::answer(req.send().await.unwrap()).await
 }
 
-fn bearer(token: &str) -> String {
+pub(crate) fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
 /// The value of cookie `name` set by an answer.
-fn set_cookie(a: &Answer, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(a: &Answer, name: &str) -> Option<String> {
     a.headers
         .get_all("set-cookie")
         .iter()
@@ -94,7 +99,7 @@ fn totp(secret: &[u8], step: u64) -> String {
     tessera_crypto::Rfc6238Totp.code(secret, step)
 }
 
-fn claims(jwt: &str) -> Value {
+pub(crate) fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -105,7 +110,7 @@ fn claims(jwt: &str) -> Value {
 }
 
 /// A verified user signed in with one factor: (access token, user id).
-async fn signed_in(app: &TestApp, t: &str, email: &str) -> (String, String) {
+pub(crate) async fn signed_in(app: &TestApp, t: &str, email: &str) -> (String, String) {
     registered(app, t, email, PW).await;
     let a = login(app, t, email, PW).await;
     let body = a.expect(200);
@@ -158,7 +163,7 @@ async fn enrol_totp(app: &TestApp, t: &str, auth: (&str, &str)) -> (Vec<u8>, u64
     (secret, step, done)
 }
 
-async fn grant(app: &TestApp, t: &str, user: &str, role: &str) {
+pub(crate) async fn grant(app: &TestApp, t: &str, user: &str, role: &str) {
     let key = app.key(t, &["*"]).await;
     call(
         app,
@@ -171,7 +176,7 @@ async fn grant(app: &TestApp, t: &str, user: &str, role: &str) {
     .expect(204);
 }
 
-async fn second_step(app: &TestApp, t: &str, mfa_token: &str, body: Value) -> Answer {
+pub(crate) async fn second_step(app: &TestApp, t: &str, mfa_token: &str, body: Value) -> Answer {
     call(
         app,
         Method::POST,
@@ -1039,4 +1044,70 @@ async fn passkeys_on_an_ip_address_url_say_why_they_cannot_work() {
     )
     .await
     .expect_problem(403, "passkeys_unavailable");
+}
+
+/// Expired sign-in links and codes are refused like used ones (the records are aged in the
+/// database rather than waited for).
+#[tokio::test]
+async fn expired_sign_in_links_and_codes_are_refused() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let email = "ada@example.com";
+    registered(&app, &t, email, PW).await;
+    let browser = "tessera_flow=the-browser-that-asked";
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/link"),
+        &[("cookie", browser)],
+        Some(json!({"identifier": email})),
+    )
+    .await
+    .expect(202);
+    let link = app
+        .outbox()
+        .iter()
+        .rev()
+        .find(|m| m["to"] == email && m["kind"] == "sign_in_link")
+        .and_then(|m| m["link"].as_str().map(str::to_owned))
+        .unwrap();
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/code"),
+        &[("cookie", browser)],
+        Some(json!({"identifier": email})),
+    )
+    .await
+    .expect(202);
+    let code = app.last_code(email);
+    assert_eq!(
+        app.sql("UPDATE challenges SET expires_at = created_at WHERE kind = 'sign_in_link'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.sql("UPDATE one_time_codes SET expires_at = created_at WHERE purpose = 'sign_in'")
+            .await,
+        1
+    );
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/link/verify"),
+        &[("cookie", browser)],
+        Some(json!({"token": token})),
+    )
+    .await
+    .expect_problem(403, "invalid_link");
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/login/code/verify"),
+        &[("cookie", browser)],
+        Some(json!({"identifier": email, "code": code})),
+    )
+    .await
+    .expect_invalid("invalid_code");
 }

@@ -6,9 +6,9 @@
 //! (`webauthn-rs`, like browsers, refuses it), so these servers have the public URL
 //! `http://localhost:<port>`: the RP ID is `localhost` and the origin that URL.
 
-use super::native_auth::{login, registered};
+use super::mfa::{bearer, call, claims, expect_invalid, grant, set_cookie, signed_in};
+use super::native_auth::login;
 use super::passkey_client::{AAGUID, Device, unb64};
-use base64::Engine;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tessera_store_postgres::testing::{DATABASE_URL_VAR, TestDatabase};
@@ -63,53 +63,6 @@ fn other_origin(app: &TestApp) -> Url {
     url
 }
 
-/// Sends a request with extra headers (cookies, `X-MFA-Token`, `Authorization`).
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<Value>,
-) -> Answer {
-    let mut req = app.client.request(method, app.url(path));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    TestApp::answer(req.send().await.unwrap()).await
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-/// The value of cookie `name` set by an answer.
-fn set_cookie(a: &Answer, name: &str) -> Option<String> {
-    a.headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            c.split(';')
-                .next()
-                .and_then(|kv| kv.split_once('='))
-                .filter(|(k, v)| *k == name && !v.is_empty())
-                .map(|(_, v)| v.to_owned())
-        })
-}
-
-fn claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
@@ -129,38 +82,6 @@ fn mfa_amr(answer: &Value) -> Vec<String> {
         "{amr:?}"
     );
     amr
-}
-
-/// A 422 whose first error has `code`.
-#[track_caller]
-fn expect_invalid(a: &Answer, code: &str) {
-    let body = a.expect_problem(422, "validation_failed");
-    assert_eq!(body["errors"][0]["code"], code, "{}", a.text);
-}
-
-/// A verified user signed in with a password: (access token, user id).
-async fn signed_in(app: &TestApp, t: &str, email: &str) -> (String, String) {
-    registered(app, t, email, PW).await;
-    let a = login(app, t, email, PW).await;
-    let body = a.expect(200);
-    assert_eq!(body["status"], "signed_in", "{}", a.text);
-    (
-        body["access_token"].as_str().unwrap().to_owned(),
-        body["user_id"].as_str().unwrap().to_owned(),
-    )
-}
-
-async fn grant(app: &TestApp, t: &str, user: &str, role: &str) {
-    let key = app.key(t, &["*"]).await;
-    call(
-        app,
-        Method::PUT,
-        &format!("/api/v1/tenants/{t}/users/{user}/roles/{role}"),
-        &[("authorization", &bearer(&key))],
-        None,
-    )
-    .await
-    .expect(204);
 }
 
 /// Starts a ceremony at `path` (POST, no body): (challenge id, options).

@@ -412,3 +412,46 @@ async fn a_cloned_authenticator_is_accepted_but_flagged() {
         2
     );
 }
+
+/// An expired ceremony is refused (the challenge is aged in the database rather than waited
+/// for); a fresh one works.
+#[tokio::test]
+async fn an_expired_ceremony_is_refused() {
+    let app = spawn().await;
+    let t = app.tenant().await;
+    let (token, _) = signed_in(&app, &t, "ada@example.com").await;
+    let auth = bearer(&token);
+    let mut key = Device::with_counter();
+    let path = format!("/t/{t}/api/v1/me/passkeys/options");
+    let (challenge, options) = ceremony(&app, &path, &[("authorization", &auth)]).await;
+    let credential = key.create(&origin(&app), &options).await;
+    assert_eq!(
+        app.sql(
+            "UPDATE challenges SET expires_at = created_at WHERE kind = 'passkey_registration'"
+        )
+        .await,
+        1
+    );
+    finish_registration(
+        &app,
+        &t,
+        ("authorization", &auth),
+        &challenge,
+        &credential,
+        "old",
+    )
+    .await
+    .expect_problem(403, "invalid_challenge");
+    let (challenge, options) = ceremony(&app, &path, &[("authorization", &auth)]).await;
+    let credential = Device::with_counter().create(&origin(&app), &options).await;
+    finish_registration(
+        &app,
+        &t,
+        ("authorization", &auth),
+        &challenge,
+        &credential,
+        "new",
+    )
+    .await
+    .expect(201);
+}
