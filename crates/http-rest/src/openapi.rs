@@ -83,7 +83,7 @@ impl Modify for UniqueOperationIds {
         signing_keys::list, signing_keys::rotate,
         auth::register, auth::resend, auth::verify, auth::login, auth::logout, auth::refresh, auth::recover, auth::recover_verify, auth::recover_reset, auth::jwks,
         me::get, me::change_password, me::sessions, me::end_sessions, me::end_session, me::add_identifier, me::verify_identifier, me::remove_identifier, me::login_history,
-        roles::list, roles::grant, roles::revoke,
+        roles::roles, roles::grant_role, roles::revoke_role,
         sign_in::mfa, sign_in::mfa_passkey_options, sign_in::passkey_options, sign_in::passkey, sign_in::send_code, sign_in::verify_code, sign_in::send_link, sign_in::verify_link,
         mfa::status, mfa::start_totp, mfa::confirm_totp, mfa::remove_totp, mfa::regenerate_backup_codes, mfa::passkeys, mfa::passkey_registration_options, mfa::register_passkey, mfa::rename_passkey, mfa::remove_passkey, mfa::devices, mfa::forget_device, mfa::forget_devices, mfa::step_up, mfa::step_up_passkey_options, mfa::create_api_key,
     ),

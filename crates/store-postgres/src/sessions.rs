@@ -346,7 +346,8 @@ impl SessionStore for PostgresStore {
         }
         let done = sqlx::query(
             "UPDATE sessions SET restriction = NULL, amr = $4, acr = $5, auth_time = $6, \
-             expires_at = $7 WHERE tenant_id = $1 AND id = $2 AND user_id = $3 \
+             expires_at = $7, idle_timeout_us = $8, secret_hash = $9 \
+             WHERE tenant_id = $1 AND id = $2 AND user_id = $3 \
              AND revoked_at IS NULL AND expires_at > $6",
         )
         .bind(tenant.as_uuid())
@@ -356,6 +357,8 @@ impl SessionStore for PostgresStore {
         .bind(&session.acr)
         .bind(session.auth_time)
         .bind(session.expires_at)
+        .bind(micros(session.idle_timeout)?)
+        .bind(&session.secret_hash)
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;

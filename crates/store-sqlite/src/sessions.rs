@@ -298,15 +298,20 @@ impl SessionStore for SqliteStore {
         journal: &Journal,
     ) -> Result<(), StoreError> {
         let auth_time = micros(session.auth_time)?;
+        let idle = i64::try_from(session.idle_timeout.whole_microseconds())
+            .map_err(|_| unexpected("session idle timeout out of range"))?;
         let mut tx = self.write().await?;
         let done = sqlx::query(&format!(
             "UPDATE sessions SET restriction = NULL, amr = ?, acr = ?, auth_time = ?, \
-             expires_at = ? WHERE tenant_id = ? AND id = ? AND user_id = ? AND {LIVE}"
+             expires_at = ?, idle_timeout_us = ?, secret_hash = ? \
+             WHERE tenant_id = ? AND id = ? AND user_id = ? AND {LIVE}"
         ))
         .bind(to_json(&session.amr)?)
         .bind(&session.acr)
         .bind(auth_time)
         .bind(micros(session.expires_at)?)
+        .bind(idle)
+        .bind(&session.secret_hash)
         .bind(session.tenant_id.to_string())
         .bind(session.id.to_string())
         .bind(session.user_id.to_string())

@@ -100,8 +100,18 @@ impl App {
         user: &User,
         session: &Session,
     ) -> Result<Option<Restriction>, Error> {
-        if session.restriction.is_some() {
-            return Ok(session.restriction);
+        match session.restriction {
+            // Enrolment was the way in while the user had no factor; once one exists (enrolled
+            // from another sign-in, say), this session must pass it, not add another.
+            Some(Restriction::Enrolment) => {
+                return Ok(Some(if self.factors(tenant, user).await?.any() {
+                    Restriction::SecondFactor
+                } else {
+                    Restriction::Enrolment
+                }));
+            }
+            Some(r) => return Ok(Some(r)),
+            None => {}
         }
         if session.has_mfa() || !self.mfa_mandatory(tenant, user).await? {
             return Ok(None);

@@ -652,6 +652,7 @@ impl App {
             self.record_failure(&keys).await;
             return Err(refused_passkey());
         };
+        self.clear_failures(&keys).await;
         let user = self.load_user(&tenant, user_id).await?;
         self.refuse_inactive(&tenant, &user)?;
         self.primary_done(

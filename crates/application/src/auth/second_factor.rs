@@ -2,6 +2,7 @@
 //! authentication of a signed-in user before a sensitive action ("sudo mode").
 
 use super::assurance::restricted;
+use super::secrets::sha256_hex;
 use super::sessions::SignedIn;
 use super::signin::{Browser, NewSession, change};
 use super::throttle::ThrottleKeys;
@@ -45,6 +46,8 @@ pub(crate) struct Elevated {
     pub signed_in: SignedIn,
     pub tokens: Option<TokenPair>,
     pub device_secret: Option<String>,
+    /// The session's new secret, when it was rotated.
+    pub secret: Option<String>,
 }
 
 fn wrong_proof() -> Error {
@@ -181,23 +184,29 @@ impl App {
             &format!("mfa:{}", me.user.id),
             ctx.origin.ip.as_deref(),
         );
+        // Six-digit codes fall to many addresses one attempt at a time: failures are also
+        // counted for the account whatever the address.
+        let account = ThrottleKeys::account_wide(me.tenant.id, &format!("mfa:{}", me.user.id));
         self.check_throttle(&keys).await?;
+        self.check_throttle(&account).await?;
         if matches!(proof, Proof::Password(_)) {
             return Err(wrong_proof());
         }
         let Some(method) = self.check_proof(&me, &ctx, &proof, false).await? else {
+            self.record_failure(&account).await;
             return Err(self
                 .failed_proof(&ctx, &me, &keys, "auth.mfa.failed", proof.name())
                 .await);
         };
         self.clear_failures(&keys).await;
+        self.clear_failures(&account).await;
         let factors = self.factors(&me.tenant, &me.user).await?;
         let elevated = self
-            .elevate(&me, origin, method, remember, Some(browser))
+            .elevate(&me, origin, method, remember, Some(browser), true)
             .await?;
         Ok(NewSession {
             signed_in: elevated.signed_in,
-            session_secret: secret.to_owned(),
+            session_secret: elevated.secret.unwrap_or_else(|| secret.to_owned()),
             tokens: elevated.tokens,
             device_secret: elevated.device_secret,
             factors,
@@ -213,6 +222,7 @@ impl App {
         method: &str,
         remember: bool,
         browser: Option<&Browser>,
+        rotate: bool,
     ) -> Result<Elevated, Error> {
         let now = self.now();
         let policy = &me.tenant.settings.auth.sessions;
@@ -227,6 +237,12 @@ impl App {
         session.acr = ACR_MFA.to_owned();
         session.auth_time = now;
         session.restriction = None;
+        // The secret that reached the client before the second factor (the `mfa_token` of
+        // an API answer) does not become the full session's: a new one replaces it.
+        let secret = rotate.then(|| self.new_secret(32));
+        if let Some(secret) = &secret {
+            session.secret_hash = sha256_hex(secret);
+        }
         if was_restricted_in_store {
             session.expires_at = now + policy.absolute();
             session.idle_timeout = policy.idle();
@@ -276,6 +292,7 @@ impl App {
                 refresh_token: refresh.secret,
             }),
             device_secret,
+            secret,
         })
     }
 
@@ -299,7 +316,10 @@ impl App {
         );
         self.check_throttle(&keys).await?;
         let factors = self.factors(&me.tenant, &me.user).await?;
-        let allow_password = !(factors.any() && me.session.has_mfa());
+        // Whoever has a second factor confirms with it: a session that passed one factor only
+        // (opened before the factor existed, or let through by risk signals) must not turn a
+        // password into the right to change factors.
+        let allow_password = !factors.any();
         let Some(method) = self.check_proof(me, &ctx, &proof, allow_password).await? else {
             return Err(self
                 .failed_proof(&ctx, me, &keys, "auth.step_up.failed", proof.name())

@@ -447,7 +447,13 @@ impl App {
             .create_session(
                 &session,
                 refresh.as_ref().map(|r| (&r.family, r.hash.as_str())),
-                policy.max_per_user,
+                // A sign-in that has not passed its second factor ends nobody's session: a
+                // password alone must not push the user's real sessions out.
+                if start.restriction.is_some() {
+                    u32::MAX
+                } else {
+                    policy.max_per_user
+                },
                 &Journal::one(draft),
             )
             .await

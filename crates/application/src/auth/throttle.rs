@@ -34,6 +34,15 @@ pub(crate) struct ThrottleKeys {
 }
 
 impl ThrottleKeys {
+    /// Failures of one account from every address: the account's limit applies to them all
+    /// (the second counter, under the looser address limit, never binds first).
+    pub(crate) fn account_wide(tenant: TenantId, account_key: &str) -> Self {
+        Self {
+            account: format!("login-all:{tenant}:{account_key}"),
+            address: format!("login-all-spare:{tenant}:{account_key}"),
+        }
+    }
+
     pub(crate) fn new(tenant: TenantId, account_key: &str, ip: Option<&str>) -> Self {
         let ip = ip.unwrap_or("unknown");
         Self {

@@ -218,10 +218,35 @@ impl App {
         let backup_codes = if had_factor {
             Vec::new()
         } else {
+            // A first factor ends every other session: one opened with the password alone
+            // before it (by its owner or by whoever knew the password) must not live on.
+            let journal = Journal::one(self.draft(
+                &me.context(origin.clone()),
+                &me.tenant,
+                "session.revoked_all",
+                ("user", me.user.id.to_string()),
+                vec![tessera_domain::audit::FieldChange {
+                    field: "reason".into(),
+                    before: serde_json::Value::Null,
+                    after: "first second factor".into(),
+                }],
+            ));
+            self.store()
+                .end_sessions(
+                    me.tenant.id,
+                    me.user.id,
+                    tessera_domain::ports::SessionSelector::AllExcept(me.session.id),
+                    self.now(),
+                    &journal,
+                )
+                .await
+                .map_err(store_err("session"))?;
             self.new_backup_codes(me, origin.clone()).await?
         };
         let tokens = if me.session.restriction == Some(Restriction::Enrolment) {
-            self.elevate(me, origin, method, false, None).await?.tokens
+            self.elevate(me, origin, method, false, None, false)
+                .await?
+                .tokens
         } else {
             None
         };

@@ -99,7 +99,8 @@ pub trait SessionStore: Send + Sync {
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, StoreError>;
     /// After a further authentication (a second factor, or a step-up): lifts the session's
-    /// restriction and sets its `amr`, `acr`, `auth_time` and absolute end. When `refresh` is
+    /// restriction and sets its `amr`, `acr`, `auth_time`, absolute end, idle timeout and
+    /// secret hash (a new secret when the sign-in completes). When `refresh` is
     /// given, the session's first refresh token is stored with it (a restricted session has
     /// none). MUST return `NotFound` when the session is not live (revoked or past its end).
     async fn elevate_session(

@@ -98,10 +98,10 @@ pub fn routes() -> Router<RestState> {
             &format!("{t}/users/{{id}}/login-history"),
             get(user_auth::login_history),
         )
-        .route(&format!("{t}/users/{{id}}/roles"), get(roles::list))
+        .route(&format!("{t}/users/{{id}}/roles"), get(roles::roles))
         .route(
             &format!("{t}/users/{{id}}/roles/{{role}}"),
-            axum::routing::put(roles::grant).delete(roles::revoke),
+            axum::routing::put(roles::grant_role).delete(roles::revoke_role),
         )
         .route(&format!("{t}/signing-keys"), get(signing_keys::list))
         .route(

@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// The system roles a user holds.
 #[utoipa::path(get, path = "/api/v1/tenants/{t}/users/{id}/roles", tag = "users", params(("t" = String, Path), ("id" = Uuid, Path)),
     responses((status = 200, body = RolesResponse), (status = 403), (status = 404)), security(("api_key" = [])))]
-pub async fn list(
+pub async fn roles(
     State(s): State<RestState>,
     Caller(ctx): Caller,
     PathParam((t, id)): PathParam<(String, Uuid)>,
@@ -33,7 +33,7 @@ pub async fn list(
 /// Grant a system role (granting it twice is not an error).
 #[utoipa::path(put, path = "/api/v1/tenants/{t}/users/{id}/roles/{role}", tag = "users", params(("t" = String, Path), ("id" = Uuid, Path), ("role" = String, Path)),
     responses((status = 204), (status = 403), (status = 404), (status = 422)), security(("api_key" = [])))]
-pub async fn grant(
+pub async fn grant_role(
     State(s): State<RestState>,
     Caller(ctx): Caller,
     PathParam((t, id, role)): PathParam<(String, Uuid, String)>,
@@ -48,7 +48,7 @@ pub async fn grant(
 /// Revoke a system role.
 #[utoipa::path(delete, path = "/api/v1/tenants/{t}/users/{id}/roles/{role}", tag = "users", params(("t" = String, Path), ("id" = Uuid, Path), ("role" = String, Path)),
     responses((status = 204), (status = 403), (status = 404), (status = 422)), security(("api_key" = [])))]
-pub async fn revoke(
+pub async fn revoke_role(
     State(s): State<RestState>,
     Caller(ctx): Caller,
     PathParam((t, id, role)): PathParam<(String, Uuid, String)>,

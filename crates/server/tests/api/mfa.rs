@@ -282,10 +282,10 @@ async fn totp_second_factor_refuses_replays_and_other_users_codes() {
     second_step(&app, &t, &mfa2, json!({"method": "totp", "code": next}))
         .await
         .expect_invalid("invalid_code");
-    // A completed sign-in cannot be completed again.
+    // The mfa_token of a completed sign-in is worth nothing (the session has a new secret).
     second_step(&app, &t, mfa, json!({"method": "totp", "code": next}))
         .await
-        .expect_problem(409, "already_signed_in");
+        .expect_problem(401, "unauthenticated");
 
     // Backup codes: each works once; Eve's session cannot use Ada's.
     let code = codes[0].as_str().unwrap();
@@ -1110,4 +1110,125 @@ async fn expired_sign_in_links_and_codes_are_refused() {
     )
     .await
     .expect_invalid("invalid_code");
+}
+
+/// Found in review: sessions that passed one factor must not outlive the first factor or turn
+/// a password into the right to change factors; the second step must not be guessed from
+/// many addresses; its secret must change; half sign-ins must not push real sessions out.
+#[tokio::test]
+async fn a_password_alone_never_reaches_the_factors() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    app.patch(
+        &format!("/api/v1/tenants/{t}"),
+        json!({"settings": {"auth": {"sessions": {"max_per_user": 2}}}}),
+    )
+    .await
+    .expect(200);
+    let email = "ada@example.com";
+    let (mine, _) = signed_in(&app, &t, email).await;
+    // Someone else signed in with the (phished) password before the factor existed.
+    let theirs = login(&app, &t, email, PW).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (secret, step, _) = enrol_totp(&app, &t, ("authorization", &bearer(&mine))).await;
+    call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me"),
+        &[("authorization", &bearer(&theirs))],
+        None,
+    )
+    .await
+    .expect_problem(401, "unauthenticated");
+    // The enrolling session lives on, but its password no longer confirms anything.
+    call(
+        &app,
+        Method::POST,
+        &format!("/t/{t}/api/v1/me/step-up"),
+        &[("authorization", &bearer(&mine))],
+        Some(json!({"method": "password", "password": PW})),
+    )
+    .await
+    .expect_invalid("invalid_code");
+
+    // Half sign-ins (password only) do not push the real session out.
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let a = login(&app, &t, email, PW).await;
+        assert_eq!(a.expect(200)["status"], "mfa_required");
+        tokens.push(a.json["mfa_token"].as_str().unwrap().to_owned());
+    }
+    call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me"),
+        &[("authorization", &bearer(&mine))],
+        None,
+    )
+    .await
+    .expect(200);
+
+    // Wrong codes from many addresses: the account's own limit stops them.
+    let mfa = tokens[0].clone();
+    for i in 0..5 {
+        let ip = format!("198.51.{i}.1");
+        let res = app
+            .client
+            .post(app.url(&format!("/t/{t}/api/v1/login/mfa")))
+            .header("x-forwarded-for", &ip)
+            .header("x-mfa-token", &mfa)
+            .json(&json!({"method": "totp", "code": "000000"}))
+            .send()
+            .await
+            .unwrap();
+        TestApp::answer(res).await.expect_invalid("invalid_code");
+    }
+    let res = app
+        .client
+        .post(app.url(&format!("/t/{t}/api/v1/login/mfa")))
+        .header("x-forwarded-for", "203.0.113.50")
+        .header("x-mfa-token", &tokens[1])
+        .json(&json!({"method": "totp", "code": totp(&secret, step + 1)}))
+        .send()
+        .await
+        .unwrap();
+    let throttled = TestApp::answer(res).await;
+    throttled.expect_problem(429, "too_many_attempts");
+    assert!(throttled.header("retry-after").is_some());
+}
+
+/// The secret a client held before the second factor (`mfa_token`) is not the full session's:
+/// the session gets a new one when the sign-in completes.
+#[tokio::test]
+async fn the_session_secret_changes_when_the_second_factor_passes() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let email = "ada@example.com";
+    let (token, _) = signed_in(&app, &t, email).await;
+    let (secret, step, _) = enrol_totp(&app, &t, ("authorization", &bearer(&token))).await;
+    let a = login(&app, &t, email, PW).await;
+    let mfa = a.json["mfa_token"].as_str().unwrap().to_owned();
+    let done = second_step(
+        &app,
+        &t,
+        &mfa,
+        json!({"method": "totp", "code": totp(&secret, step + 1)}),
+    )
+    .await;
+    done.expect(200);
+    let fresh = set_cookie(&done, "tessera_session").expect("a new session cookie");
+    assert_ne!(fresh, mfa);
+    for (cookie, status) in [(mfa.as_str(), 401), (fresh.as_str(), 200)] {
+        let a = call(
+            &app,
+            Method::GET,
+            &format!("/t/{t}/api/v1/me"),
+            &[("cookie", &format!("tessera_session={cookie}"))],
+            None,
+        )
+        .await;
+        a.expect(status);
+    }
 }

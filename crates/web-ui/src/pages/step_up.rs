@@ -67,9 +67,9 @@ struct Ways {
 }
 
 impl Ways {
-    fn of(me: &SignedIn, factors: &Factors) -> Self {
+    fn of(factors: &Factors) -> Self {
         Self {
-            password: !(factors.any() && me.session.has_mfa()),
+            password: !factors.any(),
             totp: factors.totp,
             backup: factors.backup_codes_remaining > 0,
             passkey: factors.passkeys > 0,
@@ -165,7 +165,7 @@ fn build(
 
 async fn ways(state: &WebState, me: &SignedIn) -> Result<Ways, tessera_application::Error> {
     let (factors, _) = state.app.my_factors(me).await?;
-    Ok(Ways::of(me, &factors))
+    Ok(Ways::of(&factors))
 }
 
 pub(crate) async fn show(
