@@ -197,6 +197,8 @@ fn internal_edges_follow_the_hexagon() {
                 "tessera-http-kit",
             ]),
             "tessera-store-contract" => Some(&["tessera-domain"]),
+            // Test support (a software WebAuthn authenticator): nothing internal.
+            "tessera-softkey" => Some(&[]),
             _ => None, // the server, the test kit and the benchmarks see everything
         }
     };
@@ -228,6 +230,12 @@ fn internal_edges_follow_the_hexagon() {
             );
         }
     }
+    // The software authenticator is for tests and benchmarks only: the binary never has it.
+    assert!(
+        !g.closure("tessera-server").contains_key("tessera-softkey"),
+        "the server reaches the test authenticator: {:?}",
+        g.closure("tessera-server")["tessera-softkey"]
+    );
     // Every workspace crate is classified, so a new crate gets a rule.
     for name in g.ids.keys() {
         let known = allowed(name).is_some()
