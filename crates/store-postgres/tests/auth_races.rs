@@ -373,15 +373,19 @@ async fn concurrent_uses_of_a_totp_step_backup_code_or_challenge_win_once() {
         .await
         .unwrap();
     let before = fixtures::head_seq(store, t).await;
-    // Each attempt brings its own journal (an event id is appended once).
-    let journals: Vec<Journal> = (0..CONTENDERS)
-        .map(|_| fixtures::journal(t, "mfa.used", None))
-        .collect();
-
+    // Each attempt of each race brings its own journal (an event id is appended once, and
+    // the same contender may win two races).
+    let fresh = || -> Vec<Journal> {
+        (0..CONTENDERS)
+            .map(|_| fixtures::journal(t, "mfa.used", None))
+            .collect()
+    };
+    let journals = fresh();
     let confirms = journals
         .iter()
         .map(|j| store.confirm_totp(t, user.id, 10, at(50), j));
     assert_eq!(winners(confirms).await, 1);
+    let journals = fresh();
     let uses = journals
         .iter()
         .map(|j| store.use_totp_step(t, user.id, 11, j));
@@ -392,6 +396,7 @@ async fn concurrent_uses_of_a_totp_step_backup_code_or_challenge_win_once() {
         .replace_backup_codes(t, user.id, &codes, at(60), &Journal::default())
         .await
         .unwrap();
+    let journals = fresh();
     let uses = journals
         .iter()
         .map(|j| store.use_backup_code(t, user.id, &codes[0], at(70), j));

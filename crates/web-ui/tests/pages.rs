@@ -976,6 +976,12 @@ async fn a_sign_in_link_opened_in_another_browser_asks_before_signing_in() {
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(page.body.contains("Sign in on this device?"));
         assert!(page.body.contains("Yes, sign me in here"));
+        // It says whose account it is: nobody is signed into someone else's by surprise.
+        assert!(
+            page.body.contains("l\u{2022}\u{2022}\u{2022}@example.com"),
+            "{}",
+            page.body
+        );
         assert_eq!(page.hidden("token").as_deref(), Some(token.as_str()));
         assert!(other.get("tessera_session").is_none());
     }

@@ -21,12 +21,14 @@ use tessera_domain::user::User;
 use time::Duration;
 
 /// What opening a sign-in link will do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkCheck {
     /// The browser that asked for the link: it signs in.
     SameBrowser,
-    /// Another browser: it signs in only after the person confirms.
-    OtherBrowser,
+    /// Another browser: it signs in only after the person confirms. `account` (masked) says
+    /// whose account it would sign into, so that nobody is signed into someone else's
+    /// account by a link they were sent.
+    OtherBrowser { account: String },
 }
 
 fn disabled(what: &str) -> Error {
@@ -245,7 +247,12 @@ impl App {
         Ok(if link.binding_hash == browser.binding() {
             LinkCheck::SameBrowser
         } else {
-            LinkCheck::OtherBrowser
+            let account = link
+                .state
+                .strip_prefix("email:")
+                .and_then(|e| tessera_domain::identifiers::Email::parse(e).ok())
+                .map_or_else(|| "•••".to_owned(), |e| mask(&Identifier::Email(e)));
+            LinkCheck::OtherBrowser { account }
         })
     }
 

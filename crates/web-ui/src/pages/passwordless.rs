@@ -428,6 +428,8 @@ pub(crate) async fn link_sent(
 #[template(path = "link_confirm.html")]
 struct LinkConfirmPage {
     page: Layout,
+    /// Whose account the link signs into (masked).
+    account: String,
     token: String,
     login_href: String,
 }
@@ -480,9 +482,10 @@ pub(crate) async fn open_link(
                 Err(e) => link_failed(&visit, &tenant, e),
             }
         }
-        Ok(LinkCheck::OtherBrowser) => {
+        Ok(LinkCheck::OtherBrowser { account }) => {
             let page = LinkConfirmPage {
                 page: Layout::new(&tenant, &visit, "Sign in on this device?"),
+                account,
                 token: q.token.clone(),
                 login_href: href(&tenant, "login"),
             };
