@@ -577,6 +577,7 @@ pub(crate) fn samples(t: &Tenant, v: &Visit) -> Vec<(&'static str, String)> {
             "link-confirm",
             LinkConfirmPage {
                 page: Layout::new(t, v, "Sign in on this device?"),
+                account: "a\u{2022}\u{2022}\u{2022}@example.com".to_owned(),
                 token: "token".to_owned(),
                 login_href: "/t/acme/login".to_owned(),
             }
