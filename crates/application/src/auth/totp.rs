@@ -39,6 +39,11 @@ pub struct Enrolled {
     pub backup_codes: Vec<String>,
     /// Tokens, when enrolling completed a sign-in that was waiting for it.
     pub tokens: Option<TokenPair>,
+    /// The session's new secret (the cookie to set), when enrolling completed a sign-in: the
+    /// secret the client held before (`mfa_token`) no longer works.
+    pub session_secret: Option<String>,
+    /// A new device cookie, when enrolling completed a sign-in on a device not seen before.
+    pub device_secret: Option<String>,
 }
 
 fn seal_context(tenant: TenantId, user: UserId) -> Vec<u8> {
@@ -243,17 +248,17 @@ impl App {
                 .map_err(store_err("session"))?;
             self.new_backup_codes(me, origin.clone()).await?
         };
-        let tokens = if me.session.restriction == Some(Restriction::Enrolment) {
-            self.elevate(me, origin, method, false, None, false)
-                .await?
-                .tokens
-        } else {
-            None
-        };
-        Ok(Enrolled {
+        let mut enrolled = Enrolled {
             backup_codes,
-            tokens,
-        })
+            ..Enrolled::default()
+        };
+        if me.session.restriction == Some(Restriction::Enrolment) {
+            let elevated = self.elevate(me, origin, method, false, None, true).await?;
+            enrolled.tokens = elevated.tokens;
+            enrolled.session_secret = elevated.secret;
+            enrolled.device_secret = elevated.device_secret;
+        }
+        Ok(enrolled)
     }
 
     /// Removes the authenticator app. Needs a recent authentication; refused when MFA is

@@ -10,7 +10,9 @@ use crate::errors::ApiResult;
 use crate::state::RestState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::AppendHeaders;
 use tessera_api_types::api_keys::{ApiKeyCreatedResponse, CreateApiKeyRequest};
 use tessera_api_types::mfa::{
     BackupCodesResponse, CodeRequest, DeviceResponse, DevicesForgotten, EnrolledResponse,
@@ -33,6 +35,20 @@ fn passkey_response(p: Passkey) -> PasskeyResponse {
         created_at: p.created_at,
         last_used_at: p.last_used_at,
     }
+}
+
+type Cookies = AppendHeaders<Vec<(HeaderName, String)>>;
+
+/// When enrolling completed a sign-in: the session's new cookie (and a new device's).
+fn enrolled_cookies(s: &RestState, e: &Enrolled) -> Cookies {
+    let mut set = Vec::new();
+    if let Some(secret) = &e.session_secret {
+        set.push((SET_COOKIE, s.cookies.set_session(secret)));
+    }
+    if let Some(device) = &e.device_secret {
+        set.push((SET_COOKIE, s.cookies.set_device(device)));
+    }
+    AppendHeaders(set)
 }
 
 fn enrolled_response(e: Enrolled, passkey: Option<Passkey>) -> EnrolledResponse {
@@ -84,9 +100,9 @@ pub async fn confirm_totp(
     State(s): State<RestState>,
     Pending(me, origin, _): Pending,
     JsonBody(body): JsonBody<CodeRequest>,
-) -> ApiResult<Json<EnrolledResponse>> {
+) -> ApiResult<(Cookies, Json<EnrolledResponse>)> {
     let e = s.app.confirm_totp(&me, origin, &body.code).await?;
-    Ok(Json(enrolled_response(e, None)))
+    Ok((enrolled_cookies(&s, &e), Json(enrolled_response(e, None))))
 }
 
 /// Remove the authenticator app.
@@ -142,7 +158,7 @@ pub async fn register_passkey(
     State(s): State<RestState>,
     Pending(me, origin, _): Pending,
     JsonBody(body): JsonBody<PasskeyRegisterRequest>,
-) -> ApiResult<(StatusCode, Json<EnrolledResponse>)> {
+) -> ApiResult<(StatusCode, Cookies, Json<EnrolledResponse>)> {
     let (passkey, enrolled) = s
         .app
         .finish_passkey_registration(
@@ -155,6 +171,7 @@ pub async fn register_passkey(
         .await?;
     Ok((
         StatusCode::CREATED,
+        enrolled_cookies(&s, &enrolled),
         Json(enrolled_response(enrolled, Some(passkey))),
     ))
 }

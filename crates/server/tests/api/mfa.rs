@@ -440,6 +440,16 @@ async fn administrators_must_enrol_and_no_path_bypasses_it() {
     assert_eq!(done["backup_codes"].as_array().unwrap().len(), 10);
     let access = done["access_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&access)["acr"], "urn:tessera:acr:mfa");
+    // The enrolment completed the sign-in: the mfa_token is worth nothing any more.
+    call(
+        &app,
+        Method::GET,
+        &format!("/t/{t}/api/v1/me/mfa"),
+        &[("x-mfa-token", &mfa)],
+        None,
+    )
+    .await
+    .expect_problem(401, "unauthenticated");
     call(
         &app,
         Method::GET,

@@ -138,22 +138,36 @@ pub(crate) struct BackupCodesPage {
 
 /// The backup codes of a first factor (or the destination when there are none).
 pub(crate) fn after_enrolment(
+    state: &WebState,
     visit: &Visit,
     tenant: &Tenant,
     enrolled: Enrolled,
     intro: &'static str,
     continue_href: String,
 ) -> Response {
-    if enrolled.backup_codes.is_empty() {
-        return visit.finish(super::see_other(&continue_href));
+    // Enrolling completed a sign-in: the session has a new secret (and maybe a new device).
+    let mut cookies = Vec::new();
+    if let Some(secret) = &enrolled.session_secret {
+        cookies.push(state.cookies.set_session(secret));
     }
-    let page = BackupCodesPage {
-        page: Layout::new(tenant, visit, "Save your backup codes"),
-        codes: enrolled.backup_codes,
-        intro,
-        continue_href,
+    if let Some(device) = &enrolled.device_secret {
+        cookies.push(state.cookies.set_device(device));
+    }
+    let response = if enrolled.backup_codes.is_empty() {
+        super::see_other(&continue_href)
+    } else {
+        let page = BackupCodesPage {
+            page: Layout::new(tenant, visit, "Save your backup codes"),
+            codes: enrolled.backup_codes,
+            intro,
+            continue_href,
+        };
+        view::render(StatusCode::OK, &page)
     };
-    visit.finish(view::render(StatusCode::OK, &page))
+    let response = cookies
+        .iter()
+        .fold(response, |r, c| super::set_cookie(r, c));
+    visit.finish(response)
 }
 
 const FIRST_FACTOR: &str = "Two-step verification is on. If you lose your authenticator, each of these codes signs you in once. Save them somewhere safe now: they are shown only this once.";
@@ -285,6 +299,7 @@ pub(crate) async fn confirm_totp(
         .await
     {
         Ok(enrolled) => after_enrolment(
+            &state,
             &visit,
             &tenant,
             enrolled,
@@ -352,6 +367,7 @@ pub(crate) async fn register_passkey(
     };
     match result {
         Ok((_, enrolled)) => after_enrolment(
+            &state,
             &visit,
             &tenant,
             enrolled,

@@ -342,6 +342,7 @@ pub(crate) async fn confirm_totp(
     };
     match result {
         Ok(enrolled) => after_enrolment(
+            &state,
             &visit,
             &tenant,
             enrolled,
@@ -454,6 +455,7 @@ pub(crate) async fn add_passkey(
     };
     match result {
         Ok((_, enrolled)) => after_enrolment(
+            &state,
             &visit,
             &tenant,
             enrolled,
