@@ -16,7 +16,7 @@ use tessera_api_types::mfa::{
     CodeSignInRequest, LinkSignInRequest, LoginResponse, PasskeyOptionsResponse,
     PasskeySignInRequest, ProofRequest,
 };
-use tessera_application::{Browser, Error, PasskeyCeremony, Proof};
+use tessera_application::{Browser, Error, NewSession, PasskeyCeremony, Proof};
 use tessera_domain::{ChallengeId, ValidationError};
 use tessera_http_kit::{JsonBody, PathParam};
 
@@ -32,6 +32,20 @@ fn with_flow(s: &RestState, headers: &HeaderMap) -> (Browser, Cookies) {
         b.flow = Some(flow);
     }
     (b, AppendHeaders(set))
+}
+
+/// The answer to a sign-in step: its cookies and what comes next.
+fn answer(s: &RestState, session: &NewSession) -> (Cookies, Json<LoginResponse>) {
+    (sign_in_cookies(s, session), Json(login_response(session)))
+}
+
+/// The answer to a code or link sent (the same whether an account holds the identifier).
+fn sent(set: Cookies, sent_to: String) -> (StatusCode, Cookies, Json<CodeSentResponse>) {
+    (
+        StatusCode::ACCEPTED,
+        set,
+        Json(CodeSentResponse { sent_to }),
+    )
 }
 
 pub(crate) fn ceremony(c: PasskeyCeremony) -> Json<PasskeyOptionsResponse> {
@@ -104,10 +118,7 @@ pub async fn mfa(
         .app
         .complete_second_factor(origin, &t, &secret, proof, remember, &browser(&s, &headers))
         .await?;
-    Ok((
-        sign_in_cookies(&s, &session),
-        Json(login_response(&session)),
-    ))
+    Ok(answer(&s, &session))
 }
 
 /// Start a passkey check for the second step of a sign-in (or before a step-up).
@@ -153,10 +164,7 @@ pub async fn passkey(
             &browser(&s, &headers),
         )
         .await?;
-    Ok((
-        sign_in_cookies(&s, &session),
-        Json(login_response(&session)),
-    ))
+    Ok(answer(&s, &session))
 }
 
 /// Send a sign-in code to a verified email address or phone number (same answer whether an
@@ -175,11 +183,7 @@ pub async fn send_code(
         .app
         .send_sign_in_code(&ctx, &t, &body.identifier, &b)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        set,
-        Json(CodeSentResponse { sent_to }),
-    ))
+    Ok(sent(set, sent_to))
 }
 
 /// Sign in with the code.
@@ -202,10 +206,7 @@ pub async fn verify_code(
             &browser(&s, &headers),
         )
         .await?;
-    Ok((
-        sign_in_cookies(&s, &session),
-        Json(login_response(&session)),
-    ))
+    Ok(answer(&s, &session))
 }
 
 /// Send a sign-in link to a verified email address (same answer whether an account holds it
@@ -224,11 +225,7 @@ pub async fn send_link(
         .app
         .send_sign_in_link(&ctx, &t, &body.identifier, &b)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        set,
-        Json(CodeSentResponse { sent_to }),
-    ))
+    Ok(sent(set, sent_to))
 }
 
 /// Sign in with the token of a link. From another browser than the one that asked, the
@@ -246,8 +243,5 @@ pub async fn verify_link(
         .app
         .sign_in_with_link(&ctx, &t, &body.token, &browser(&s, &headers), body.confirm)
         .await?;
-    Ok((
-        sign_in_cookies(&s, &session),
-        Json(login_response(&session)),
-    ))
+    Ok(answer(&s, &session))
 }
