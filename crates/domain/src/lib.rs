@@ -13,6 +13,7 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod authz;
 pub mod auth_settings;
 pub mod code;
 pub mod credential;

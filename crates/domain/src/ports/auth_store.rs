@@ -1,7 +1,8 @@
 //! Persistence of credentials, sessions, one-time codes, refresh tokens and signing keys.
 //! Every write that a person caused takes its [`Journal`]; the store commits both or neither.
 
-use super::mfa_store::{ChallengeStore, DeviceStore, FactorStore, RoleStore};
+use super::authz_store::AuthzStore;
+use super::mfa_store::{ChallengeStore, DeviceStore, FactorStore};
 use super::store::{Journal, StoreError};
 use crate::code::{CodeCheck, CodePurpose, OneTimeCode};
 use crate::credential::PasswordCredential;
@@ -212,7 +213,7 @@ pub trait AuthStore:
     + FactorStore
     + ChallengeStore
     + DeviceStore
-    + RoleStore
+    + AuthzStore
 {
 }
 
@@ -225,6 +226,6 @@ impl<T> AuthStore for T where
         + FactorStore
         + ChallengeStore
         + DeviceStore
-        + RoleStore
+        + AuthzStore
 {
 }

@@ -1,10 +1,9 @@
 //! Persistence of second factors, passkeys, ceremony challenges, recognised devices and
-//! networks, and role assignments. Every change a person caused takes its [`Journal`]; the
+//! networks. Every change a person caused takes its [`Journal`]; the
 //! store commits both or neither.
 
 use super::store::{Journal, StoreError};
 use crate::mfa::{BackupCodeSummary, Challenge, Device, Passkey, TotpFactor};
-use crate::role::SystemRole;
 use crate::{ChallengeId, DeviceId, PasskeyId, TenantId, UserId};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -181,32 +180,4 @@ pub trait DeviceStore: Send + Sync {
         user: UserId,
         prefix: &str,
     ) -> Result<bool, StoreError>;
-}
-
-/// System-role assignments.
-#[async_trait]
-pub trait RoleStore: Send + Sync {
-    async fn user_roles(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-    ) -> Result<Vec<SystemRole>, StoreError>;
-    /// Granting a role held already is not an error. MUST return `NotFound` when the user
-    /// does not exist.
-    async fn grant_role(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-        role: SystemRole,
-        at: OffsetDateTime,
-        journal: &Journal,
-    ) -> Result<(), StoreError>;
-    /// MUST return `NotFound` when the user does not hold the role.
-    async fn revoke_role(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-        role: SystemRole,
-        journal: &Journal,
-    ) -> Result<(), StoreError>;
 }

@@ -2,6 +2,7 @@
 //! role. Adapters (stores, crypto, clocks, notifiers) implement them; the server wires them.
 
 mod auth_store;
+mod authz_store;
 mod cache;
 mod clock;
 mod keyed_hash;
@@ -17,7 +18,8 @@ mod store;
 mod token_signer;
 
 pub use auth_store::*;
-pub use cache::Cache;
+pub use authz_store::*;
+pub use cache::{Cache, EpochCache};
 pub use clock::Clock;
 pub use keyed_hash::KeyedHasher;
 pub use limiter::{AttemptCounter, Attempts};

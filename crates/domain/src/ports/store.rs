@@ -44,13 +44,25 @@ pub enum StoreError {
 #[derive(Clone, Debug, Default)]
 pub struct Journal {
     pub events: Vec<AuditDraft>,
+    /// The change affects authorization decisions (roles, templates, assignments, policies,
+    /// a user's state, the unit tree): the store MUST advance the epoch of every tenant of
+    /// `events` in the same transaction (see [`super::AuthzStore::authz_epoch`]).
+    pub authz_changed: bool,
 }
 
 impl Journal {
     pub fn one(event: AuditDraft) -> Self {
         Self {
             events: vec![event],
+            authz_changed: false,
         }
+    }
+
+    /// The same journal, marked as changing authorization decisions.
+    #[must_use]
+    pub fn changing_authz(mut self) -> Self {
+        self.authz_changed = true;
+        self
     }
 }
 
