@@ -288,7 +288,7 @@ impl App {
     ) -> Result<User, Error> {
         after.updated_at = self.now();
         after.version = before.version + 1;
-        let journal = self.journal(
+        let mut journal = self.journal(
             ctx,
             tenant,
             action,
@@ -296,10 +296,16 @@ impl App {
             Some(before),
             Some(&after),
         );
+        // The state gates every decision: compiled graphs carry it.
+        let state_changed = after.state != before.state;
+        journal.authz_changed = state_changed;
         self.store()
             .update_user(&after, before.version, &journal)
             .await
             .map_err(store_err("user"))?;
+        if state_changed {
+            self.authz_changed(tenant.id).await;
+        }
         Ok(after)
     }
 
@@ -465,11 +471,13 @@ impl App {
             vec![],
         );
         draft.changes = crate::changes::diff(Some(&before), None::<&User>, true);
-        let journal = tessera_domain::ports::Journal::one(draft);
+        let journal = tessera_domain::ports::Journal::one(draft).changing_authz();
         self.store()
             .erase_user(tenant.id, id, &journal)
             .await
-            .map_err(store_err("user"))
+            .map_err(store_err("user"))?;
+        self.authz_changed(tenant.id).await;
+        Ok(())
     }
 
     pub async fn user_settings(

@@ -6,7 +6,7 @@ use super::policy::PolicySet;
 use super::roles::{AccessScope, CustomRole, RoleRef};
 use super::templates::{Template, TemplateGrant};
 use crate::lifecycle::LifecycleState;
-use crate::{TenantId, UserId};
+use crate::{OrgUnitId, TenantId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// Everything of a tenant's authorization model except the assignments of users: small, read
@@ -111,5 +111,29 @@ impl DataFilter {
         } else {
             Self::Within(scopes)
         }
+    }
+}
+
+/// The records a scoped caller may see, as a store filter: the user themself (self scope),
+/// and everyone attached to a unit in the subtree of one of `units` — employees assigned to
+/// such a unit and customers linked to one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Within {
+    pub user: Option<UserId>,
+    pub units: Vec<OrgUnitId>,
+}
+
+impl Within {
+    /// The store filter of a caller's scopes.
+    pub fn of(caller: UserId, scopes: &[AccessScope]) -> Self {
+        let mut within = Self::default();
+        for s in scopes {
+            match s {
+                AccessScope::SelfOnly => within.user = Some(caller),
+                AccessScope::Unit(u) => within.units.push(*u),
+                AccessScope::Tenant => {}
+            }
+        }
+        within
     }
 }

@@ -126,6 +126,8 @@ pub struct UserQuery {
     pub kind: Option<UserKind>,
     /// Customers linked to this unit.
     pub org_unit_id: Option<OrgUnitId>,
+    /// Only the users within the caller's data scope; `None`: no such filter.
+    pub within: Option<crate::authz::Within>,
     pub sort: UserSort,
     pub order: SortOrder,
     pub after: Option<Cursor>,
