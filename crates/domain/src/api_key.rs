@@ -29,10 +29,28 @@ pub enum Scope {
     AuditRead,
     #[serde(rename = "api_keys:manage")]
     ApiKeysManage,
+    #[serde(rename = "roles:read")]
+    RolesRead,
+    /// Define custom roles, templates and resource types.
+    #[serde(rename = "roles:write")]
+    RolesWrite,
+    /// Assign roles and templates (always below the caller's own priority).
+    #[serde(rename = "roles:grant")]
+    RolesGrant,
+    #[serde(rename = "policies:read")]
+    PoliciesRead,
+    #[serde(rename = "policies:write")]
+    PoliciesWrite,
+    /// Ask the check API (AuthZEN evaluations) and read subjects' permissions.
+    #[serde(rename = "access:evaluate")]
+    AccessEvaluate,
+    /// Simulate a proposed change against recorded or given requests.
+    #[serde(rename = "access:simulate")]
+    AccessSimulate,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 16] = [
         Scope::All,
         Scope::TenantsRead,
         Scope::TenantsWrite,
@@ -42,6 +60,13 @@ impl Scope {
         Scope::OrgUnitsWrite,
         Scope::AuditRead,
         Scope::ApiKeysManage,
+        Scope::RolesRead,
+        Scope::RolesWrite,
+        Scope::RolesGrant,
+        Scope::PoliciesRead,
+        Scope::PoliciesWrite,
+        Scope::AccessEvaluate,
+        Scope::AccessSimulate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +80,13 @@ impl Scope {
             Scope::OrgUnitsWrite => "org_units:write",
             Scope::AuditRead => "audit:read",
             Scope::ApiKeysManage => "api_keys:manage",
+            Scope::RolesRead => "roles:read",
+            Scope::RolesWrite => "roles:write",
+            Scope::RolesGrant => "roles:grant",
+            Scope::PoliciesRead => "policies:read",
+            Scope::PoliciesWrite => "policies:write",
+            Scope::AccessEvaluate => "access:evaluate",
+            Scope::AccessSimulate => "access:simulate",
         }
     }
 
@@ -83,6 +115,8 @@ impl Scope {
                 (Scope::TenantsWrite, Scope::TenantsRead)
                     | (Scope::UsersWrite, Scope::UsersRead)
                     | (Scope::OrgUnitsWrite, Scope::OrgUnitsRead)
+                    | (Scope::RolesWrite, Scope::RolesRead)
+                    | (Scope::PoliciesWrite, Scope::PoliciesRead)
             )
     }
 }

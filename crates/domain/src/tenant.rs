@@ -149,6 +149,8 @@ pub struct TenantSettings {
     pub mask_pii_in_audit: bool,
     /// Registration, sign-in, password, session and token rules.
     pub auth: crate::auth_settings::AuthSettings,
+    /// Authorization: the decision log's sampling rate.
+    pub authz: crate::authz::AuthzSettings,
 }
 
 /// A tenant: an isolated directory of users with its own issuer `{public_url}/t/{slug}`.

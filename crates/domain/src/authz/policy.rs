@@ -46,3 +46,32 @@ pub struct DecisionRecord {
     pub allowed: bool,
     pub reason: String,
 }
+
+/// A tenant's authorization settings (`settings.authz`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthzSettings {
+    /// The share of decisions recorded in the decision log (0 to 1). Default 0.01.
+    pub decision_log_rate: f64,
+}
+
+impl Default for AuthzSettings {
+    fn default() -> Self {
+        Self {
+            decision_log_rate: 0.01,
+        }
+    }
+}
+
+impl AuthzSettings {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if !(0.0..=1.0).contains(&self.decision_log_rate) {
+            return Err(ValidationError::new(
+                "authz.decision_log_rate",
+                "out_of_range",
+                "the decision log rate is between 0 and 1",
+            ));
+        }
+        Ok(())
+    }
+}
