@@ -82,6 +82,9 @@ pub fn tenant(organization: OrganizationId) -> Tenant {
                 logo_url: Some("/static/logo.svg".to_owned()),
                 ..AuthSettings::default()
             },
+            authz: tessera_domain::authz::AuthzSettings {
+                decision_log_rate: 0.25,
+            },
         },
         created_at: at(1),
         updated_at: at(1),

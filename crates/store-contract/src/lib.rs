@@ -36,6 +36,7 @@ macro_rules! assert_err {
     }};
 }
 
+pub mod authz_fixtures;
 pub mod checks;
 pub mod fixtures;
 
@@ -109,8 +110,19 @@ macro_rules! store_contract_tests {
             challenge_prune,
             device_lifecycle,
             network_recognition,
-            role_grant_and_revoke,
             mfa_erase_user_removes_everything,
+            authz_role_assignments,
+            authz_custom_roles,
+            authz_templates,
+            authz_resource_types,
+            authz_policy_versions,
+            authz_policy_concurrent_insert,
+            authz_decision_log,
+            authz_epoch_advances,
+            authz_tenant_model,
+            authz_unit_ancestors,
+            authz_tenant_isolation,
+            authz_erase_user_cascades,
         );
     };
 }

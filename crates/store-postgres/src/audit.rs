@@ -4,6 +4,7 @@
 use crate::codec::{
     fetch_limit, from_json, into_page, invalid_cursor, page_limit, to_json, variant,
 };
+use crate::epochs::advance_epoch;
 use crate::error::store_error;
 use crate::pool::{PostgresStore, commit, switch_tenant};
 use async_trait::async_trait;
@@ -32,11 +33,23 @@ struct Head {
 /// (`FOR UPDATE`) once, so concurrent writers to one chain queue; seq has no gaps. The events
 /// are sealed in a loop and each run of consecutive drafts of one tenant is written by one
 /// `INSERT ... SELECT FROM UNNEST(...)`, so a journal of N events costs a few round trips,
-/// not N.
+/// not N. A journal marked `authz_changed` also advances the authorization epoch of each of
+/// its tenants, once.
 pub(crate) async fn append_journal(
     conn: &mut PgConnection,
     journal: &Journal,
     current: Option<TenantId>,
+) -> Result<(), StoreError> {
+    append_journal_advancing(conn, journal, current, None).await
+}
+
+/// [`append_journal`], then the epoch advances: of every tenant of the journal when it is
+/// marked `authz_changed`, and of `also` in any case, each once.
+pub(crate) async fn append_journal_advancing(
+    conn: &mut PgConnection,
+    journal: &Journal,
+    current: Option<TenantId>,
+    also: Option<TenantId>,
 ) -> Result<(), StoreError> {
     let mut current = current;
     let mut heads: Vec<Head> = Vec::new();
@@ -65,7 +78,7 @@ pub(crate) async fn append_journal(
         run.push(event);
     }
     insert_events(conn, &run).await?;
-    for head in heads {
+    for head in &heads {
         if current != Some(head.tenant) {
             switch_tenant(conn, head.tenant).await?;
             current = Some(head.tenant);
@@ -77,6 +90,23 @@ pub(crate) async fn append_journal(
             .execute(&mut *conn)
             .await
             .map_err(store_error)?;
+    }
+    let mut advance: Vec<TenantId> = also.into_iter().collect();
+    if journal.authz_changed {
+        for head in &heads {
+            if !advance.contains(&head.tenant) {
+                advance.push(head.tenant);
+            }
+        }
+    }
+    // One order for every writer, so that two journals of the same tenants cannot deadlock.
+    advance.sort();
+    for tenant in advance {
+        if current != Some(tenant) {
+            switch_tenant(conn, tenant).await?;
+            current = Some(tenant);
+        }
+        advance_epoch(conn, tenant).await?;
     }
     Ok(())
 }

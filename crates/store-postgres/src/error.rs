@@ -90,6 +90,7 @@ fn unique_field(constraint: &str) -> &'static str {
         "signing_keys_pkey" => "kid",
         "passkeys_credential_id_unique" => "credential_id",
         "devices_secret_hash_unique" | "challenges_secret_hash_unique" => "secret_hash",
+        "custom_roles_pkey" | "templates_pkey" => "key",
         _ => "id",
     }
 }

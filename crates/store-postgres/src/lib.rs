@@ -4,7 +4,7 @@
 //! (`HealthProbe`, `TenantStore`, `UserStore`, `OrgUnitStore`, `ApiKeyStore`, `AuditStore`,
 //! `BootstrapStore`, the authentication ports `CredentialStore`, `SessionStore`,
 //! `CodeStore`, `RefreshStore`, `SigningKeyStore`, and the second-factor ports `FactorStore`,
-//! `ChallengeStore`, `DeviceStore`, `RoleStore`; hence `Store`).
+//! `ChallengeStore`, `DeviceStore`, and the authorization port `AuthzStore`; hence `Store`).
 //!
 //! May depend on: the domain crate only (plus sqlx and plain libraries); nothing above it.
 //!
@@ -28,25 +28,33 @@
 
 mod api_keys;
 mod audit;
+mod authz;
+mod authz_rows;
 mod bootstrap;
 mod challenges;
 mod codec;
 mod codes;
 mod credentials;
+mod custom_roles;
+mod decisions;
 mod devices;
+mod epochs;
 mod error;
 mod factors;
 mod org_units;
+mod policy_sets;
 mod pool;
 mod refresh;
+mod resource_types;
+mod role_assignments;
 mod roles;
 mod sessions;
 mod settings;
 mod signing_keys;
+mod templates;
 mod tenants;
 mod user_bulk;
 mod user_list;
-mod user_roles;
 mod users;
 
 #[cfg(feature = "testing")]

@@ -123,6 +123,22 @@ impl PostgresStore {
             .map_err(store_error)
     }
 
+    /// A read-only transaction of `tenant` whose statements all see one snapshot
+    /// (`REPEATABLE READ`), for reads that must agree with each other.
+    pub(crate) async fn tenant_snapshot_tx(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool
+            .begin_with(format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+                 SELECT set_config('tessera.tenant_id', '{}', true)",
+                tenant.as_uuid()
+            ))
+            .await
+            .map_err(store_error)
+    }
+
     /// A transaction on the platform registry (organizations, tenants) with no tenant set.
     pub(crate) async fn registry_tx(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         self.pool.begin().await.map_err(store_error)

@@ -233,7 +233,8 @@ const USER_OWNED_TABLES: &[&str] = &[
     "challenges",
     "devices",
     "known_networks",
-    "user_roles",
+    "role_assignments",
+    "template_grants",
 ];
 
 #[async_trait]

@@ -7,6 +7,7 @@
 use sqlx::{Connection, Executor, PgConnection, Row};
 use std::time::Duration;
 use tessera_domain::api_key::Scope;
+use tessera_domain::authz::{AccessScope, GrantTarget};
 use tessera_domain::code::{CodePurpose, OneTimeCode};
 use tessera_domain::credential::PasswordCredential;
 use tessera_domain::mfa::ChallengeKind;
@@ -19,6 +20,7 @@ use tessera_domain::role::SystemRole;
 use tessera_domain::session::Session;
 use tessera_domain::token::{RefreshFamily, SigningAlgorithm, SigningKey};
 use tessera_domain::{CodeId, RefreshFamilyId, SessionId, TenantId, UserId};
+use tessera_store_contract::authz_fixtures as authz;
 use tessera_store_contract::fixtures::{self, at, fresh_uuid};
 use tessera_store_postgres::testing::TestDatabase;
 use tessera_store_postgres::{DEFAULT_APP_ROLE, PostgresSettings, PostgresStore};
@@ -193,7 +195,7 @@ async fn populate_auth(store: &dyn Store, t: TenantId, user: UserId) {
 }
 
 /// The second-factor tables: a TOTP factor, backup codes, a passkey, a challenge, a device, a
-/// known network and a role.
+/// known network; then the authorization tables.
 async fn populate_mfa(store: &dyn Store, t: TenantId, user: UserId) {
     let owner = store.user(t, user).await.unwrap().unwrap();
     let j = Journal::default();
@@ -226,8 +228,47 @@ async fn populate_mfa(store: &dyn Store, t: TenantId, user: UserId) {
         .record_network(t, user, "192.0.2.0/24", at(60))
         .await
         .unwrap();
+    populate_authz(store, t, user).await;
+}
+
+/// The authorization tables: a custom role, a scoped assignment, a template granted to the
+/// role and to the user, a resource type, a policy set, the epoch and a decision.
+async fn populate_authz(store: &dyn Store, t: TenantId, user: UserId) {
+    let j = || authz::authz_journal(t, "access.changed");
+    let role = authz::custom_role(t, Some(authz::system(SystemRole::Employee)));
+    store.insert_custom_role(&role, &j()).await.unwrap();
+    let unit = fixtures::unit(t, None, "Team");
+    store.insert_unit(&unit, &j()).await.unwrap();
+    for (r, scope) in [
+        (authz::system(SystemRole::Admin), AccessScope::Tenant),
+        (authz::custom(&role), AccessScope::Unit(unit.id)),
+    ] {
+        store
+            .grant_role(t, &authz::assignment(user, r, scope, 60), &j())
+            .await
+            .unwrap();
+    }
+    let template = authz::template(t);
+    store.insert_template(&template, &j()).await.unwrap();
+    for target in [
+        GrantTarget::Role(authz::custom(&role)),
+        GrantTarget::User(user),
+    ] {
+        store
+            .grant_template(t, &authz::grant(&template, target, 61), &j())
+            .await
+            .unwrap();
+    }
     store
-        .grant_role(t, user, SystemRole::Admin, at(60), &j)
+        .put_resource_type(t, &authz::resource_type("orders"), &j())
+        .await
+        .unwrap();
+    store
+        .insert_policy_set(&authz::policy_set(t, 1), &j())
+        .await
+        .unwrap();
+    store
+        .record_decisions(&[authz::decision(t, 62, true)])
         .await
         .unwrap();
 }

@@ -5,6 +5,7 @@ use crate::codec::{
     fetch_limit, from_json, from_micros, id, into_page, invalid_cursor, micros, opt_id, page_limit,
     to_json, variant,
 };
+use crate::epochs::advance_epoch;
 use crate::error::store_error;
 use crate::pool::{SqliteStore, commit};
 use async_trait::async_trait;
@@ -21,7 +22,8 @@ const EVENT_COLUMNS: &str = "tenant_id, seq, id, at, actor_kind, actor_id, actor
 /// Appends every draft of `journal` to its tenant's chain. Must run inside a write
 /// transaction (`BEGIN IMMEDIATE` holds the database's write lock, which serialises appends).
 /// Each chain's head is read once and written once per journal, however many events it
-/// holds; the events are inserted by one prepared statement in a loop.
+/// holds; the events are inserted by one prepared statement in a loop. A journal marked
+/// `authz_changed` also advances the authorization epoch of each of its tenants, once.
 pub(crate) async fn append_journal(
     conn: &mut SqliteConnection,
     journal: &Journal,
@@ -46,14 +48,19 @@ pub(crate) async fn append_journal(
         *seq = event.seq;
         *hash = event.hash;
     }
-    for (tenant, seq, hash) in heads {
+    for (tenant, seq, hash) in &heads {
         sqlx::query("UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ?")
             .bind(seq)
-            .bind(&hash)
-            .bind(&tenant)
+            .bind(hash)
+            .bind(tenant)
             .execute(&mut *conn)
             .await
             .map_err(store_error)?;
+    }
+    if journal.authz_changed {
+        for (tenant, _, _) in &heads {
+            advance_epoch(conn, tenant).await?;
+        }
     }
     Ok(())
 }

@@ -11,6 +11,10 @@ const SQLITE_LOCKED: i64 = 6;
 const SQLITE_IOERR: i64 = 10;
 const SQLITE_FULL: i64 = 13;
 const SQLITE_CANTOPEN: i64 = 14;
+/// `SQLITE_CONSTRAINT_TRIGGER`: how SQLite reports a foreign key whose action is
+/// `ON DELETE RESTRICT` (with the message "FOREIGN KEY constraint failed"); sqlx does not
+/// classify it as a foreign-key violation.
+const SQLITE_CONSTRAINT_TRIGGER: &str = "1811";
 
 /// Wraps anything as an opaque [`StoreError::Unexpected`].
 pub(crate) fn unexpected(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
@@ -33,6 +37,11 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
                 value: None,
             },
             ErrorKind::ForeignKeyViolation => StoreError::NotFound,
+            _ if db.code().as_deref() == Some(SQLITE_CONSTRAINT_TRIGGER)
+                && db.message().contains("FOREIGN KEY constraint failed") =>
+            {
+                StoreError::NotFound
+            }
             _ => {
                 let primary = db
                     .code()
@@ -105,6 +114,8 @@ fn unique_field(message: &str) -> &'static str {
         ("passkeys.credential_id", "credential_id"),
         ("devices.secret_hash", "secret_hash"),
         ("challenges.secret_hash", "secret_hash"),
+        ("custom_roles.role_key", "key"),
+        ("templates.template_key", "key"),
     ];
     RULES
         .iter()
@@ -145,6 +156,14 @@ mod tests {
         assert_eq!(
             unique_field("UNIQUE constraint failed: devices.tenant_id, devices.secret_hash"),
             "secret_hash"
+        );
+        assert_eq!(
+            unique_field("UNIQUE constraint failed: custom_roles.tenant_id, custom_roles.role_key"),
+            "key"
+        );
+        assert_eq!(
+            unique_field("UNIQUE constraint failed: templates.tenant_id, templates.template_key"),
+            "key"
         );
     }
 }

@@ -4,8 +4,8 @@
 //! (`HealthProbe`, `TenantStore`, `UserStore`, `OrgUnitStore`, `ApiKeyStore`, `AuditStore`,
 //! `BootstrapStore`, the authentication stores `CredentialStore`, `SessionStore`,
 //! `CodeStore`, `RefreshStore`, `SigningKeyStore`, and the second-factor stores
-//! `FactorStore`, `ChallengeStore`, `DeviceStore`, `RoleStore`; hence `Store`) over one SQLite
-//! file in WAL mode.
+//! `FactorStore`, `ChallengeStore`, `DeviceStore`, and the authorization store `AuthzStore`;
+//! hence `Store`) over one SQLite file in WAL mode.
 //!
 //! May depend on: the domain crate only (plus sqlx and plain libraries); nothing above it.
 //!
@@ -22,22 +22,30 @@
 
 mod api_keys;
 mod audit;
+mod authz;
+mod authz_rows;
 mod bootstrap;
 mod challenges;
 mod codec;
 mod codes;
 mod credentials;
+mod custom_roles;
+mod decisions;
 mod devices;
+mod epochs;
 mod error;
 mod factors;
 mod org_units;
+mod policy_sets;
 mod pool;
 mod refresh;
+mod resource_types;
+mod role_assignments;
 mod sessions;
 mod signing_keys;
+mod templates;
 mod tenants;
 mod user_list;
-mod user_roles;
 mod users;
 
 pub use pool::SqliteStore;

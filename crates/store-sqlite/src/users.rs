@@ -403,7 +403,8 @@ impl UserStore for SqliteStore {
             "DELETE FROM challenges WHERE tenant_id = ? AND user_id = ?",
             "DELETE FROM devices WHERE tenant_id = ? AND user_id = ?",
             "DELETE FROM known_networks WHERE tenant_id = ? AND user_id = ?",
-            "DELETE FROM user_roles WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM role_assignments WHERE tenant_id = ? AND user_id = ?",
+            "DELETE FROM template_grants WHERE tenant_id = ? AND user_id = ?",
         ] {
             sqlx::query(sql)
                 .bind(&tenant)

@@ -30,6 +30,7 @@ async fn busy_tenant(store: &dyn Store) -> (TenantId, Vec<AuditDraft>) {
             ),
             draft(t.id, "tenant.created", Some(("tenant", t.id.to_string()))),
         ],
+        authz_changed: false,
     };
     store
         .create_tenant(Some(&org), &t, &creation)
@@ -63,6 +64,7 @@ async fn busy_tenant(store: &dyn Store) -> (TenantId, Vec<AuditDraft>) {
                 Some(("user", user.id.to_string())),
             ),
         ],
+        authz_changed: false,
     };
     store
         .update_user(&changed, 1, &journaled(two))
@@ -189,6 +191,7 @@ pub async fn audit_failed_writes_leave_no_event(store: &dyn Store) {
             draft(t.id, "user.created", None),
             draft(ghost_tenant, "user.created", None),
         ],
+        authz_changed: false,
     };
     let other = minimal_user(t.id);
     assert!(store.insert_user(&other, &mixed).await.is_err());
@@ -312,6 +315,7 @@ pub async fn audit_concurrent_writers(store: &dyn Store) {
                 draft(t.id, "user.created", Some(("user", u.id.to_string()))),
                 draft(t.id, "user.state_changed", Some(("user", u.id.to_string()))),
             ],
+            authz_changed: false,
         })
         .collect();
     let appends: Vec<Journal> = (0..4)

@@ -50,6 +50,7 @@ fn journal_of(set: &BootstrapSet) -> Journal {
             .events
             .remove(0),
         ],
+        authz_changed: false,
     }
 }
 

@@ -152,6 +152,7 @@ pub async fn credential_import_users(store: &dyn Store) {
             .iter()
             .map(|u| draft(t.id, "user.imported", Some(("user", u.id.to_string()))))
             .collect(),
+        authz_changed: false,
     };
     let head = head_seq(store, t.id).await;
     store

@@ -1,10 +1,12 @@
 //! Erasing a user removes their second factors, passkeys, challenges, devices, networks and
 //! roles for good, and nothing of anyone else's.
 
+use crate::authz_fixtures::assignment;
 use crate::fixtures::{
     at, challenge, create_tenant, create_user, device, hash, journal, passkey, totp_factor,
 };
 use tessera_domain::ChallengeId;
+use tessera_domain::authz::{AccessScope, RoleRef};
 use tessera_domain::mfa::ChallengeKind;
 use tessera_domain::ports::{Journal, Store};
 use tessera_domain::role::SystemRole;
@@ -36,10 +38,13 @@ async fn fill(store: &dyn Store, user: &User) -> (String, String, ChallengeId, S
             .await
             .unwrap()
     );
-    store
-        .grant_role(t, u, SystemRole::Owner, at(170), &j)
-        .await
-        .unwrap();
+    let owner = assignment(
+        u,
+        RoleRef::System(SystemRole::Owner),
+        AccessScope::Tenant,
+        170,
+    );
+    store.grant_role(t, &owner, &j).await.unwrap();
     (code, p.credential_id, c.id, d.secret_hash)
 }
 
@@ -113,9 +118,10 @@ pub async fn mfa_erase_user_removes_everything(store: &dyn Store) {
             .await
             .unwrap()
     );
+    let roles = store.user_roles(t.id, bystander.id).await.unwrap();
     assert_eq!(
-        store.user_roles(t.id, bystander.id).await.unwrap(),
-        vec![SystemRole::Owner]
+        roles.iter().map(|a| &a.role).collect::<Vec<_>>(),
+        vec![&RoleRef::System(SystemRole::Owner)]
     );
     assert!(
         store

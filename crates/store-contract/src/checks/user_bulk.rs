@@ -23,6 +23,7 @@ fn created_all(users: &[User]) -> Journal {
                 )
             })
             .collect(),
+        authz_changed: false,
     }
 }
 
