@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod common;
 pub mod mfa;
 pub mod org_units;

@@ -189,10 +189,3 @@ pub struct DeviceResponse {
 pub struct DevicesForgotten {
     pub forgotten: u64,
 }
-
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct RolesResponse {
-    /// System role keys (`super_admin`, `admin`, `operator`, `owner`, `cashier`,
-    /// `employee`, `customer`, `guest`).
-    pub roles: Vec<String>,
-}

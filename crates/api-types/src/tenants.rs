@@ -22,6 +22,10 @@ pub struct TenantSettingsBody {
     /// refresh_token_ttl_secs, key_rotation_days}, `templates`.
     #[schema(value_type = Option<Object>)]
     pub auth: Option<serde_json::Value>,
+    /// Authorization: `decision_log_rate` (0 to 1, default 0.01), the share of decisions
+    /// recorded in the decision log.
+    #[schema(value_type = Option<Object>)]
+    pub authz: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]

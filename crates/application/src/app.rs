@@ -9,8 +9,8 @@ use std::sync::Arc;
 use tessera_domain::AuditEventId;
 use tessera_domain::audit::{AuditDraft, Outcome};
 use tessera_domain::ports::{
-    AttemptCounter, Cache, Clock, Journal, KeyedHasher, Notifier, PasskeyVerifier, PasswordHasher,
-    Random, SecretSealer, Store, TokenSigner, Totp,
+    AttemptCounter, Cache, Clock, EpochCache, Journal, KeyedHasher, Notifier, PasskeyVerifier,
+    PasswordHasher, Random, SecretSealer, Store, TokenSigner, Totp,
 };
 use tessera_domain::tenant::Tenant;
 
@@ -29,6 +29,8 @@ pub struct Ports {
     pub attempts: Arc<dyn AttemptCounter>,
     pub totp: Arc<dyn Totp>,
     pub passkeys: Arc<dyn PasskeyVerifier>,
+    /// What this node knows of the tenants' authorization epochs.
+    pub epochs: Arc<dyn EpochCache>,
 }
 
 /// Tessera's use cases.
@@ -38,6 +40,8 @@ pub struct App {
     /// The public base URL; the issuer of tenant `t` is `{public_url}/t/{t}`.
     pub(crate) public_url: Arc<str>,
     pub(crate) keyring: Arc<crate::auth::keyring::Keyring>,
+    /// Compiled permission graphs and policy engines of this process, per tenant epoch.
+    pub(crate) authz: Arc<tessera_authz::Caches>,
 }
 
 impl App {
@@ -46,6 +50,7 @@ impl App {
             ports,
             public_url: Arc::from("http://127.0.0.1:8080"),
             keyring: Arc::default(),
+            authz: Arc::new(tessera_authz::Caches::new(100_000)),
         }
     }
 
@@ -144,21 +149,5 @@ impl App {
             }
         }
         err
-    }
-
-    /// Resolves the tenant of a tenant-scoped request and checks that the caller holds `scope`
-    /// on it; a refusal is recorded in the tenant's trail as `action` with outcome failure.
-    pub(crate) async fn authorize(
-        &self,
-        ctx: &RequestContext,
-        slug: &str,
-        scope: tessera_domain::api_key::Scope,
-        action: &str,
-    ) -> Result<Tenant, Error> {
-        let tenant = self.tenant(slug).await?;
-        match ctx.principal.require_on(&tenant, scope) {
-            Ok(()) => Ok(tenant),
-            Err(e) => Err(self.refused(ctx, &tenant, action, e).await),
-        }
     }
 }

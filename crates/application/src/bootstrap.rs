@@ -146,6 +146,7 @@ impl App {
                 &set,
                 &Journal {
                     events: journal.events,
+                    authz_changed: false,
                 },
             )
             .await
@@ -170,16 +171,17 @@ impl App {
                 after: SystemRole::SuperAdmin.key().into(),
             }],
         ));
+        let assignment = tessera_domain::authz::RoleAssignment {
+            user_id: set.admin.id,
+            role: tessera_domain::authz::RoleRef::System(SystemRole::SuperAdmin),
+            scope: tessera_domain::authz::AccessScope::Tenant,
+            granted_at: now,
+        };
         self.store()
-            .grant_role(
-                set.tenant.id,
-                set.admin.id,
-                SystemRole::SuperAdmin,
-                now,
-                &grant,
-            )
+            .grant_role(set.tenant.id, &assignment, &grant.changing_authz())
             .await
             .map_err(|e| Error::from_store(e, "user"))?;
+        self.authz_changed(set.tenant.id).await;
         Ok(BootstrapOutput {
             tenant_id: set.tenant.id,
             tenant: SYSTEM_TENANT_SLUG.to_owned(),

@@ -1,7 +1,9 @@
 //! Tessera application layer: the use cases (tenants, users, customers, organization units,
-//! API keys, audit, bootstrap, native authentication) written against the domain ports.
+//! API keys, audit, bootstrap, native authentication, authorization) written against the
+//! domain ports.
 //!
-//! May depend on: `tessera-domain` and pure libraries (serde, time, uuid, hashing, JSON Schema).
+//! May depend on: `tessera-domain`, `tessera-authz` (the pure RBAC + Cedar engine) and pure
+//! libraries (serde, time, uuid, hashing, JSON Schema).
 //! Must not depend on: any web framework, SQL driver, cache client, HTTP client or vendor SDK;
 //! nor on any adapter or interface crate (enforced by `crates/server/tests/architecture.rs`).
 //!
@@ -12,6 +14,7 @@ mod api_keys;
 mod app;
 mod audit;
 mod auth;
+mod authz;
 mod bootstrap;
 mod cached;
 mod changes;
@@ -19,8 +22,8 @@ mod context;
 mod cursor;
 mod customers;
 mod error;
+mod my_keys;
 mod org_units;
-mod roles;
 mod tenants;
 mod users;
 
@@ -39,6 +42,12 @@ pub use auth::sessions::{SessionInfo, SignedIn};
 pub use auth::signin::{Browser, NewSession, describe_device};
 pub use auth::tokens::{ACCESS_TOKEN_TYP, NATIVE_CLIENT_ID, TokenPair};
 pub use auth::totp::{BACKUP_CODES, Enrolled, TotpEnrolment};
+pub use authz::evaluate::{BatchSemantic, Evaluation, MAX_BATCH, Verdict};
+pub use authz::roles::{NewRole, RolePatch, RoleView};
+pub use authz::simulate::{
+    ChangedDecision, MAX_SIMULATED, Outcome, ProposedChange, Replay, SimulationReport,
+};
+pub use authz::templates::{PermissionInfo, TemplateInput};
 pub use bootstrap::{BootstrapOutput, BootstrapRequest};
 pub use context::{Principal, RequestContext};
 pub use cursor::{decode_cursor, encode_cursor};
@@ -46,4 +55,5 @@ pub use customers::NewCustomer;
 pub use error::{AuthFailure, Error};
 pub use org_units::{NewOrgUnit, OrgUnitPatch};
 pub use tenants::{NewTenant, TenantPatch};
+pub use tessera_authz::{Explanation, Reason};
 pub use users::{NewUser, SettingsPatch, UserPatch};

@@ -114,10 +114,14 @@ impl App {
         id: OrgUnitId,
         patch: OrgUnitPatch,
     ) -> Result<OrgUnit, Error> {
-        let tenant = self
-            .authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.updated")
+        let scoped = self
+            .authorize_scoped(ctx, slug, Scope::OrgUnitsWrite, "org_unit.updated")
             .await?;
+        let tenant = scoped.tenant.clone();
         let before = self.load_unit(&tenant, id).await?;
+        if !self.unit_in_scope(&scoped, id).await? {
+            return Err(Error::NotFound("organization unit"));
+        }
         let mut after = before.clone();
         if let Some(name) = patch.name {
             after.name = parse_display_name("name", &name)?;
@@ -144,6 +148,18 @@ impl App {
                     });
                 }
             }
+            // A caller holding the permission only within some units moves units only
+            // within them: never a unit from outside under their subtree, nor to the root.
+            let inside = match parent {
+                Some(p) => self.unit_in_scope(&scoped, p).await?,
+                None => matches!(scoped.filter, tessera_domain::authz::DataFilter::All),
+            };
+            if !inside {
+                let e = Error::Forbidden(
+                    "you may move units only within your own organization units".to_owned(),
+                );
+                return Err(self.refused(ctx, &tenant, "org_unit.updated", e).await);
+            }
             after.parent_id = parent;
         }
         if after == before {
@@ -151,7 +167,7 @@ impl App {
         }
         after.updated_at = self.now();
         after.version = before.version + 1;
-        let journal = self.journal(
+        let mut journal = self.journal(
             ctx,
             &tenant,
             "org_unit.updated",
@@ -159,10 +175,16 @@ impl App {
             Some(&before),
             Some(&after),
         );
+        // Moving a unit changes which scopes cover it and everything below.
+        let moved = after.parent_id != before.parent_id;
+        journal.authz_changed = moved;
         self.store()
             .update_unit(&after, before.version, &journal)
             .await
             .map_err(store_err("organization unit"))?;
+        if moved {
+            self.authz_changed(tenant.id).await;
+        }
         Ok(after)
     }
 
@@ -172,25 +194,36 @@ impl App {
         slug: &str,
         id: OrgUnitId,
     ) -> Result<(), Error> {
-        let tenant = self
-            .authorize(ctx, slug, Scope::OrgUnitsWrite, "org_unit.deleted")
+        let scoped = self
+            .authorize_scoped(ctx, slug, Scope::OrgUnitsWrite, "org_unit.deleted")
             .await?;
+        let tenant = scoped.tenant.clone();
         let before = self.load_unit(&tenant, id).await?;
-        let journal = self.journal(
-            ctx,
-            &tenant,
-            "org_unit.deleted",
-            ("org_unit", id.to_string()),
-            Some(&before),
-            None,
-        );
+        // Deleting the root of one's own scope would leave it dangling: only units below.
+        if !self.unit_in_scope(&scoped, id).await?
+            || matches!(&scoped.filter, tessera_domain::authz::DataFilter::Within(s) if s.contains(&tessera_domain::authz::AccessScope::Unit(id)))
+        {
+            return Err(Error::NotFound("organization unit"));
+        }
+        let journal = self
+            .journal(
+                ctx,
+                &tenant,
+                "org_unit.deleted",
+                ("org_unit", id.to_string()),
+                Some(&before),
+                None,
+            )
+            .changing_authz();
         self.store().delete_unit(tenant.id, id, &journal).await.map_err(|e| match e {
             tessera_domain::ports::StoreError::InUse => Error::Conflict {
                 code: "in_use",
                 message: "the unit still has sub-units, employees or customers; move or remove them first".to_owned(),
             },
             other => Error::from_store(other, "organization unit"),
-        })
+        })?;
+        self.authz_changed(tenant.id).await;
+        Ok(())
     }
 
     /// Assigns an employee (a full user, not a customer) to a unit.

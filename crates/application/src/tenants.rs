@@ -48,6 +48,7 @@ pub(crate) fn check_settings(
     notifier: &dyn tessera_domain::ports::Notifier,
 ) -> Result<(), Error> {
     settings.auth.validate()?;
+    settings.authz.validate()?;
     for (name, template) in &settings.auth.templates {
         notifier.check_template(template).map_err(|e| {
             Error::invalid(ValidationError::new(

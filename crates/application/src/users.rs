@@ -234,6 +234,7 @@ impl App {
                     )
                 })
                 .collect(),
+            authz_changed: false,
         };
         self.store()
             .insert_users(&users, &journal)
@@ -256,23 +257,28 @@ impl App {
         slug: &str,
         id: UserId,
     ) -> Result<User, Error> {
-        let tenant = self
-            .authorize(ctx, slug, Scope::UsersRead, "user.read")
+        let scoped = self
+            .authorize_scoped(ctx, slug, Scope::UsersRead, "user.read")
             .await?;
-        self.load_user(&tenant, id).await
+        let user = self.load_user(&scoped.tenant, id).await?;
+        self.require_user_in_scope(&scoped, &user).await?;
+        Ok(user)
     }
 
     pub async fn list_users(
         &self,
         ctx: &RequestContext,
         slug: &str,
-        query: UserQuery,
+        mut query: UserQuery,
     ) -> Result<Page<User>, Error> {
-        let tenant = self
-            .authorize(ctx, slug, Scope::UsersRead, "user.listed")
+        // A caller holding `users:read` only within some units (or for themself) lists only
+        // the users there.
+        let scoped = self
+            .authorize_scoped(ctx, slug, Scope::UsersRead, "user.listed")
             .await?;
+        query.within = scoped.within();
         self.store()
-            .list_users(tenant.id, &query)
+            .list_users(scoped.tenant.id, &query)
             .await
             .map_err(store_err("user"))
     }
@@ -337,10 +343,12 @@ impl App {
         patch: UserPatch,
         if_match: Option<i64>,
     ) -> Result<User, Error> {
-        let tenant = self
-            .authorize(ctx, slug, Scope::UsersWrite, "user.updated")
+        let scoped = self
+            .authorize_scoped(ctx, slug, Scope::UsersWrite, "user.updated")
             .await?;
+        let tenant = scoped.tenant.clone();
         let before = self.load_user(&tenant, id).await?;
+        self.require_user_in_scope(&scoped, &before).await?;
         Self::check_version(&before, if_match)?;
         Self::refuse_if_deleted(&before)?;
         let mut after = before.clone();
@@ -391,10 +399,12 @@ impl App {
         id: UserId,
         to: LifecycleState,
     ) -> Result<User, Error> {
-        let tenant = self
-            .authorize(ctx, slug, Scope::UsersWrite, "user.state_changed")
+        let scoped = self
+            .authorize_scoped(ctx, slug, Scope::UsersWrite, "user.state_changed")
             .await?;
+        let tenant = scoped.tenant.clone();
         let before = self.load_user(&tenant, id).await?;
+        self.require_user_in_scope(&scoped, &before).await?;
         let state = before
             .state
             .transition(to)

@@ -200,6 +200,11 @@ impl Engine {
     }
 
     /// The validated schema.
+    /// Whether `kind` is a resource type of this model (built in or registered).
+    pub fn knows_type(&self, kind: &str) -> bool {
+        self.kinds.contains_key(kind)
+    }
+
     pub fn schema(&self) -> &Schema {
         &self.schema
     }

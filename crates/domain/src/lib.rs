@@ -13,8 +13,8 @@
 
 pub mod api_key;
 pub mod audit;
-pub mod authz;
 pub mod auth_settings;
+pub mod authz;
 pub mod code;
 pub mod credential;
 pub mod error;

@@ -76,11 +76,17 @@ impl FromRequestParts<RestState> for Caller {
         state: &RestState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?.ok_or(Error::Unauthenticated(AuthFailure::Missing))?;
+        let origin = origin(parts, state);
+        // An API key, or a signed-in user's access token for the tenant of the path (whose
+        // permissions the use case then checks).
+        if !token.starts_with(API_KEY_PREFIX)
+            && let Some(slug) = tenant_of(parts).or_else(|| admin_tenant_of(parts))
+        {
+            let me = state.app.authenticate_access_token(&slug, &token).await?;
+            return Ok(Self(me.context(origin)));
+        }
         let principal = state.app.authenticate_api_key(&token).await?;
-        Ok(Self(RequestContext {
-            principal,
-            origin: origin(parts, state),
-        }))
+        Ok(Self(RequestContext { principal, origin }))
     }
 }
 
@@ -100,6 +106,25 @@ fn tenant_of(parts: &Parts) -> Option<String> {
     let mut segments = parts.uri.path().split('/').skip(1);
     match (segments.next(), segments.next()) {
         (Some("t"), Some(slug)) if !slug.is_empty() => Some(slug.to_owned()),
+        _ => None,
+    }
+}
+
+/// How every API key starts.
+const API_KEY_PREFIX: &str = "tsk_";
+
+/// The tenant slug of an `/api/v1/tenants/{t}/...` path.
+fn admin_tenant_of(parts: &Parts) -> Option<String> {
+    let mut segments = parts.uri.path().split('/').skip(1);
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (Some("api"), Some("v1"), Some("tenants"), Some(slug)) if !slug.is_empty() => {
+            Some(slug.to_owned())
+        }
         _ => None,
     }
 }

@@ -312,11 +312,23 @@ pub fn tenant_settings(body: TenantSettingsBody) -> Result<TenantSettings, ApiEr
             .unwrap_or_default(),
         None => tessera_domain::auth_settings::AuthSettings::default(),
     };
+    let authz = match body.authz {
+        Some(v) => check
+            .field(
+                "settings.authz",
+                serde_json::from_value(v).map_err(|e| {
+                    ValidationError::new("settings.authz", "invalid_settings", e.to_string())
+                }),
+            )
+            .unwrap_or_default(),
+        None => tessera_domain::authz::AuthzSettings::default(),
+    };
     let settings = TenantSettings {
         default_user_settings: defaults,
         custom_attributes_schema: body.custom_attributes_schema,
         mask_pii_in_audit: body.mask_pii_in_audit,
         auth,
+        authz,
     };
     check.finish(settings)
 }
@@ -334,6 +346,7 @@ pub fn tenant_response(tenant: Tenant, public_url: &str) -> TenantResponse {
             custom_attributes_schema: tenant.settings.custom_attributes_schema,
             mask_pii_in_audit: tenant.settings.mask_pii_in_audit,
             auth: serde_json::to_value(&tenant.settings.auth).ok(),
+            authz: serde_json::to_value(&tenant.settings.authz).ok(),
         },
         created_at: tenant.created_at,
         updated_at: tenant.updated_at,

@@ -1,4 +1,5 @@
-//! Tessera admin REST interface: `/api/v1/...`, authenticated by Bearer API keys, errors as
+//! Tessera admin REST interface: `/api/v1/...`, authenticated by Bearer API keys or by a
+//! signed-in user's access token (checked against their permissions), errors as
 //! `application/problem+json`, with the OpenAPI 3.1 document at `/api/v1/openapi.json` and
 //! Swagger UI (vendored) at `/api/docs`.
 //!
@@ -8,6 +9,7 @@
 //! Entry points: [`router`] (the routes, to be wrapped by the server in
 //! `tessera_http_kit::layers::apply`), [`ApiDoc`].
 
+mod authz_convert;
 mod caller;
 mod convert;
 mod errors;

@@ -2,8 +2,8 @@
 //! (served from files vendored into the binary at build time; nothing is downloaded).
 
 use crate::routes::{
-    api_keys, audit, auth, customers, me, mfa, org_units, roles, sign_in, signing_keys, tenants,
-    user_auth, users, users_bulk, users_import,
+    access, api_keys, audit, auth, customers, me, mfa, org_units, policies, roles, sign_in,
+    signing_keys, templates, tenants, user_auth, users, users_bulk, users_import,
 };
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -71,7 +71,7 @@ impl Modify for UniqueOperationIds {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera API", version = "1", description = "Manage tenants, users, customers, organization units, API keys and the audit trail; sign users up and in, and let them manage their account. Errors are application/problem+json (RFC 9457) with a stable `code`."),
+    info(title = "Tessera API", version = "1", description = "Manage tenants, users, customers, organization units, roles, permission templates, policies, API keys and the audit trail; ask for authorization decisions; sign users up and in, and let them manage their account. Errors are application/problem+json (RFC 9457) with a stable `code`."),
     paths(
         tenants::create, tenants::list, tenants::get, tenants::update, tenants::disable, tenants::enable,
         users::create, users_bulk::create, users::list, users::get, users::update, users::transition, users::delete, users::restore, users::erase, users::settings, users::update_settings,
@@ -83,7 +83,10 @@ impl Modify for UniqueOperationIds {
         signing_keys::list, signing_keys::rotate,
         auth::register, auth::resend, auth::verify, auth::login, auth::logout, auth::refresh, auth::recover, auth::recover_verify, auth::recover_reset, auth::jwks,
         me::get, me::change_password, me::sessions, me::end_sessions, me::end_session, me::add_identifier, me::verify_identifier, me::remove_identifier, me::login_history,
-        roles::roles, roles::grant_role, roles::revoke_role,
+        roles::list, roles::create, roles::get, roles::update, roles::delete, roles::user_roles, roles::grant_role, roles::revoke_role,
+        templates::permission_list, templates::resource_types, templates::put_resource_type, templates::delete_resource_type, templates::templates, templates::template, templates::put_template, templates::delete_template, templates::grant_to_role, templates::revoke_from_role, templates::grant_to_user, templates::revoke_from_user,
+        policies::list, policies::save, policies::version, policies::schema, policies::decisions, policies::simulate,
+        access::evaluation_one, access::evaluation_batch, access::subject_permissions, access::configuration, access::my_menu,
         sign_in::mfa, sign_in::mfa_passkey_options, sign_in::passkey_options, sign_in::passkey, sign_in::send_code, sign_in::verify_code, sign_in::send_link, sign_in::verify_link,
         mfa::status, mfa::start_totp, mfa::confirm_totp, mfa::remove_totp, mfa::regenerate_backup_codes, mfa::passkeys, mfa::passkey_registration_options, mfa::register_passkey, mfa::rename_passkey, mfa::remove_passkey, mfa::devices, mfa::forget_device, mfa::forget_devices, mfa::step_up, mfa::step_up_passkey_options, mfa::create_api_key,
     ),
@@ -98,6 +101,9 @@ impl Modify for UniqueOperationIds {
         (name = "signing-keys", description = "A tenant's token signing keys and their rotation"),
         (name = "auth", description = "Sign-up, sign-in, tokens and recovery for a tenant's users"),
         (name = "me", description = "The signed-in user's own account"),
+        (name = "roles", description = "Roles with priorities, scoped assignments, permissions, resource types and permission templates (with menus)"),
+        (name = "policies", description = "The tenant's versioned Cedar policy set, its schema, the decision log and simulations"),
+        (name = "access", description = "The check API (OpenID AuthZEN): evaluations with reasons, subjects' compiled permissions"),
         (name = "mfa", description = "Second factors, passkeys, remembered devices, step-up and administrator API keys of the signed-in user"),
     )
 )]

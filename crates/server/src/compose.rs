@@ -8,15 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_application::{App, Ports};
 use tessera_cache::{
-    MemoryAttempts, MemoryCache, RedisAttempts, RedisAttemptsSettings, RedisCache,
-    RedisCacheSettings,
+    MemoryAttempts, MemoryCache, MemoryEpochs, RedisAttempts, RedisAttemptsSettings, RedisCache,
+    RedisCacheSettings, RedisEpochs,
 };
 use tessera_config::{EmailTransport, Settings, SmsTransport};
 use tessera_crypto::{
     Argon2Hasher, HmacKeyedHasher, JwtSigner, KeySource, MasterKey, MasterKeySealer, OsRandom,
     PasswordHashSettings,
 };
-use tessera_domain::ports::{AttemptCounter, Cache, Clock, Notifier, Store, StoreError};
+use tessera_domain::ports::{
+    AttemptCounter, Cache, Clock, EpochCache, Notifier, Store, StoreError,
+};
 use tessera_notify::{
     ChannelRouter, FileOutbox, SmsWebhookSender, SmsWebhookSettings, SmtpSender, SmtpSettings,
 };
@@ -181,6 +183,24 @@ fn cache(settings: &Settings) -> anyhow::Result<Arc<dyn Cache>> {
     })
 }
 
+/// Authorization epochs: announced to every node through Redis when it is configured (and
+/// read from the database while Redis cannot be heard); otherwise known for one second at a
+/// time, so that several nodes without Redis still agree within a second.
+fn epochs(settings: &Settings) -> anyhow::Result<Arc<dyn EpochCache>> {
+    let c = &settings.cache;
+    Ok(match &c.redis_url {
+        None => Arc::new(MemoryEpochs::new(Duration::from_secs(1))),
+        Some(url) => Arc::new(
+            RedisEpochs::start(
+                url.expose(),
+                &c.namespace,
+                Duration::from_secs(c.ttl_secs.max(1)),
+            )
+            .context("cache.redis_url is not a valid Redis URL")?,
+        ),
+    })
+}
+
 /// Failed-attempt counters: shared through Redis when it is configured, in process otherwise.
 fn attempts(settings: &Settings) -> anyhow::Result<Arc<dyn AttemptCounter>> {
     let c = &settings.cache;
@@ -274,6 +294,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         attempts: attempts(settings)?,
         totp: Arc::new(tessera_crypto::Rfc6238Totp),
         passkeys: Arc::new(tessera_passkeys::WebauthnVerifier::new()),
+        epochs: epochs(settings)?,
     });
     Ok(app.with_public_url(&settings.public_url()))
 }

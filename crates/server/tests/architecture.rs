@@ -68,7 +68,7 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
     "configcat",
 ];
 
-const CORE: &[&str] = &["tessera-domain", "tessera-application"];
+const CORE: &[&str] = &["tessera-domain", "tessera-authz", "tessera-application"];
 const ADAPTERS: &[&str] = &[
     "tessera-store-sqlite",
     "tessera-store-postgres",
@@ -187,7 +187,9 @@ fn internal_edges_follow_the_hexagon() {
     let allowed = |name: &str| -> Option<&[&str]> {
         match name {
             "tessera-domain" => Some(&[]),
-            "tessera-application" => Some(&["tessera-domain"]),
+            "tessera-application" => Some(&["tessera-domain", "tessera-authz"]),
+            // The pure RBAC + Cedar engine.
+            "tessera-authz" => Some(&["tessera-domain"]),
             n if ADAPTERS.contains(&n) => Some(&["tessera-domain"]),
             "tessera-config" | "tessera-api-types" | "tessera-http-kit" => Some(&[]),
             "tessera-http-rest" | "tessera-web-ui" => Some(&[

@@ -67,28 +67,15 @@ impl App {
         })
     }
 
-    pub(crate) async fn roles_of(
-        &self,
-        tenant: &Tenant,
-        user: &User,
-    ) -> Result<Vec<SystemRole>, Error> {
-        self.store()
-            .user_roles(tenant.id, user.id)
-            .await
-            .map_err(store_err("role"))
-    }
-
     /// Whether the user must pass a second factor at every sign-in: they hold an
-    /// administrative role, or the tenant requires MFA for everyone.
+    /// administrative role (a system role from Owner up, or a custom role at or above Owner's
+    /// priority, directly or through a parent), or the tenant requires MFA for everyone.
     pub(crate) async fn mfa_mandatory(&self, tenant: &Tenant, user: &User) -> Result<bool, Error> {
         if tenant.settings.auth.mfa.required {
             return Ok(true);
         }
-        Ok(self
-            .roles_of(tenant, user)
-            .await?
-            .iter()
-            .any(|r| r.is_administrative()))
+        let graph = self.permission_graph(tenant.id, user.id).await?;
+        Ok(graph.is_some_and(|g| g.priority >= SystemRole::Owner.priority()))
     }
 
     /// What the session must still do: its own restriction, or, for a session that passed

@@ -83,7 +83,8 @@ impl PermissionGraph {
 
     /// The scopes in which the user holds `wanted` (empty when they do not hold it).
     pub fn scopes_for(&self, wanted: &Permission) -> Vec<AccessScope> {
-        let mut scopes: Vec<AccessScope> = self.grants_for(wanted).map(|g| g.scope.clone()).collect();
+        let mut scopes: Vec<AccessScope> =
+            self.grants_for(wanted).map(|g| g.scope.clone()).collect();
         scopes.sort();
         scopes.dedup();
         scopes

@@ -19,7 +19,15 @@ use crate::ValidationError;
 
 /// The resources Tessera itself protects; tenants cannot register these names.
 pub const BUILT_IN_RESOURCES: [&str; 9] = [
-    "tenants", "users", "org_units", "audit", "api_keys", "roles", "policies", "access", "customers",
+    "tenants",
+    "users",
+    "org_units",
+    "audit",
+    "api_keys",
+    "roles",
+    "policies",
+    "access",
+    "customers",
 ];
 
 /// A key of a template, menu item or custom role: 1-64 characters of a-z, 0-9, `_`, `-`,

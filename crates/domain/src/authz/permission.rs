@@ -183,7 +183,9 @@ impl ResourceType {
             return Err(ValidationError::new(
                 "attributes",
                 "invalid_attribute",
-                format!("`{bad}` is not an attribute name (a-z, A-Z, 0-9 and _, starting with a letter)"),
+                format!(
+                    "`{bad}` is not an attribute name (a-z, A-Z, 0-9 and _, starting with a letter)"
+                ),
             ));
         }
         if self.description.chars().count() > 500 {
@@ -215,7 +217,10 @@ pub fn valid_attribute(raw: &str) -> bool {
     (1..=64).contains(&raw.len())
         && raw.as_bytes()[0].is_ascii_alphabetic()
         && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && !matches!(raw, "in" | "has" | "like" | "is" | "if" | "then" | "else" | "true" | "false")
+        && !matches!(
+            raw,
+            "in" | "has" | "like" | "is" | "if" | "then" | "else" | "true" | "false"
+        )
 }
 
 #[cfg(test)]
@@ -231,7 +236,18 @@ mod tests {
         assert_eq!(p("orders:refund").to_string(), "orders:refund");
         assert_eq!(p("*").to_string(), "*");
         assert_eq!(p("orders:*").to_string(), "orders:*");
-        for bad in ["", "orders", ":x", "x:", "Orders:read", "a:b:c", "*:read", "o rders:x", "1a:b", "my-res:read"] {
+        for bad in [
+            "",
+            "orders",
+            ":x",
+            "x:",
+            "Orders:read",
+            "a:b:c",
+            "*:read",
+            "o rders:x",
+            "1a:b",
+            "my-res:read",
+        ] {
             assert!(Permission::parse(bad).is_err(), "{bad}");
         }
     }

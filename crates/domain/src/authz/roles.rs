@@ -59,7 +59,9 @@ impl RoleRef {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         match SystemRole::parse(raw) {
             Ok(r) => Ok(Self::System(r)),
-            Err(_) => RoleKey::parse(raw).map(Self::Custom).map_err(|e| e.at("role")),
+            Err(_) => RoleKey::parse(raw)
+                .map(Self::Custom)
+                .map_err(|e| e.at("role")),
         }
     }
     pub fn key(&self) -> &str {

@@ -92,7 +92,11 @@ fn check_menu(items: &[MenuItem], depth: usize, count: &mut usize) -> Result<(),
                 ),
             ));
         }
-        if item.path.as_ref().is_some_and(|p| p.len() > 2_000 || !p.starts_with('/')) {
+        if item
+            .path
+            .as_ref()
+            .is_some_and(|p| p.len() > 2_000 || !p.starts_with('/'))
+        {
             return Err(ValidationError::new(
                 "menu",
                 "invalid_path",

@@ -51,8 +51,11 @@ pub trait AuthzStore: Send + Sync {
     // --- Custom roles -------------------------------------------------------------------
     /// MUST return `Duplicate { field: "key" }` if the key is taken, `NotFound` if the parent
     /// is a custom role that does not exist.
-    async fn insert_custom_role(&self, role: &CustomRole, journal: &Journal)
-    -> Result<(), StoreError>;
+    async fn insert_custom_role(
+        &self,
+        role: &CustomRole,
+        journal: &Journal,
+    ) -> Result<(), StoreError>;
     /// MUST return `Conflict` on a version mismatch, `NotFound` if absent (or if the new
     /// parent is a custom role that does not exist).
     async fn update_custom_role(
@@ -72,8 +75,11 @@ pub trait AuthzStore: Send + Sync {
 
     // --- Templates ----------------------------------------------------------------------
     /// MUST return `Duplicate { field: "key" }` if the key is taken.
-    async fn insert_template(&self, template: &Template, journal: &Journal)
-    -> Result<(), StoreError>;
+    async fn insert_template(
+        &self,
+        template: &Template,
+        journal: &Journal,
+    ) -> Result<(), StoreError>;
     /// MUST return `Conflict` on a version mismatch, `NotFound` if absent.
     async fn update_template(
         &self,
@@ -105,8 +111,11 @@ pub trait AuthzStore: Send + Sync {
         journal: &Journal,
     ) -> Result<(), StoreError>;
     /// The keys of the templates granted to the user directly.
-    async fn user_templates(&self, tenant: TenantId, user: UserId)
-    -> Result<Vec<String>, StoreError>;
+    async fn user_templates(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<String>, StoreError>;
 
     // --- Resource types -----------------------------------------------------------------
     /// Creates or replaces the type of that name.
@@ -127,11 +136,15 @@ pub trait AuthzStore: Send + Sync {
     // --- Policy sets --------------------------------------------------------------------
     /// Saves a new version. MUST return `Conflict` (and write nothing) unless
     /// `set.version` is exactly one more than the newest stored version (1 for the first).
-    async fn insert_policy_set(&self, set: &PolicySet, journal: &Journal) -> Result<(), StoreError>;
+    async fn insert_policy_set(&self, set: &PolicySet, journal: &Journal)
+    -> Result<(), StoreError>;
     /// Every version, newest first (texts included).
     async fn policy_sets(&self, tenant: TenantId) -> Result<Vec<PolicySet>, StoreError>;
-    async fn policy_set(&self, tenant: TenantId, version: i64)
-    -> Result<Option<PolicySet>, StoreError>;
+    async fn policy_set(
+        &self,
+        tenant: TenantId,
+        version: i64,
+    ) -> Result<Option<PolicySet>, StoreError>;
 
     // --- Organization units -------------------------------------------------------------
     /// The unit and its ancestors, from the unit up to its root; empty if it does not exist.

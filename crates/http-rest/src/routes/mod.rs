@@ -1,5 +1,6 @@
 //! One file per REST resource; this module only assembles them.
 
+pub mod access;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -7,9 +8,11 @@ pub mod customers;
 pub mod me;
 pub mod mfa;
 pub mod org_units;
+pub mod policies;
 pub mod roles;
 pub mod sign_in;
 pub mod signing_keys;
+pub mod templates;
 pub mod tenants;
 pub mod user_auth;
 pub mod users;
@@ -98,17 +101,78 @@ pub fn routes() -> Router<RestState> {
             &format!("{t}/users/{{id}}/login-history"),
             get(user_auth::login_history),
         )
-        .route(&format!("{t}/users/{{id}}/roles"), get(roles::roles))
-        .route(
-            &format!("{t}/users/{{id}}/roles/{{role}}"),
-            axum::routing::put(roles::grant_role).delete(roles::revoke_role),
-        )
+        .merge(authz_routes(t))
         .route(&format!("{t}/signing-keys"), get(signing_keys::list))
         .route(
             &format!("{t}/signing-keys/rotate"),
             post(signing_keys::rotate),
         )
         .merge(user_routes())
+}
+
+/// Roles, templates, resource types, policies and the check API.
+fn authz_routes(t: &str) -> Router<RestState> {
+    use axum::routing::put;
+    Router::new()
+        .route(&format!("{t}/roles"), get(roles::list).post(roles::create))
+        .route(
+            &format!("{t}/roles/{{role}}"),
+            get(roles::get).patch(roles::update).delete(roles::delete),
+        )
+        .route(&format!("{t}/users/{{id}}/roles"), get(roles::user_roles))
+        .route(
+            &format!("{t}/users/{{id}}/roles/{{role}}"),
+            put(roles::grant_role).delete(roles::revoke_role),
+        )
+        .route(&format!("{t}/permissions"), get(templates::permission_list))
+        .route(
+            &format!("{t}/resource-types"),
+            get(templates::resource_types),
+        )
+        .route(
+            &format!("{t}/resource-types/{{name}}"),
+            put(templates::put_resource_type).delete(templates::delete_resource_type),
+        )
+        .route(&format!("{t}/templates"), get(templates::templates))
+        .route(
+            &format!("{t}/templates/{{key}}"),
+            get(templates::template)
+                .put(templates::put_template)
+                .delete(templates::delete_template),
+        )
+        .route(
+            &format!("{t}/templates/{{key}}/roles/{{role}}"),
+            put(templates::grant_to_role).delete(templates::revoke_from_role),
+        )
+        .route(
+            &format!("{t}/templates/{{key}}/users/{{id}}"),
+            put(templates::grant_to_user).delete(templates::revoke_from_user),
+        )
+        .route(
+            &format!("{t}/policies"),
+            get(policies::list).post(policies::save),
+        )
+        .route(
+            &format!("{t}/policies/versions/{{version}}"),
+            get(policies::version),
+        )
+        .route(&format!("{t}/policies/schema"), get(policies::schema))
+        .route(&format!("{t}/policies/simulate"), post(policies::simulate))
+        .route(&format!("{t}/decisions"), get(policies::decisions))
+        .route("/t/{t}/access/v1/evaluation", post(access::evaluation_one))
+        .route(
+            "/t/{t}/access/v1/evaluations",
+            post(access::evaluation_batch),
+        )
+        .route(
+            "/t/{t}/access/v1/subjects/{id}/permissions",
+            get(access::subject_permissions),
+        )
+        .route(
+            "/t/{t}/.well-known/authzen-configuration",
+            get(access::configuration),
+        )
+        .route("/t/{t}/api/v1/me/menu", get(access::my_menu))
 }
 
 /// The tenant's end-user API: `/t/{t}/api/v1/...` and the JWKS.

@@ -101,6 +101,7 @@ pub fn user_query(p: UserListParams) -> Result<UserQuery, ApiError> {
         state,
         kind,
         org_unit_id: p.org_unit_id.map(OrgUnitId::from_uuid),
+        within: None,
         sort,
         order,
         after: paging::cursor(p.cursor.as_deref())?,
@@ -119,7 +120,7 @@ pub fn with_etag(user: User, status: StatusCode) -> Response {
 }
 
 /// Reads `If-Match: "<version>"`; `*` or absence means no precondition.
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let Some(raw) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };

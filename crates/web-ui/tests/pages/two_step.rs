@@ -258,7 +258,8 @@ async fn an_administrator_without_a_second_factor_must_enrol_one() {
             &RequestContext::cli(),
             "acme",
             me.user.id,
-            tessera_domain::role::SystemRole::Admin,
+            tessera_domain::authz::RoleRef::System(tessera_domain::role::SystemRole::Admin),
+            tessera_domain::authz::AccessScope::Tenant,
             true,
         )
         .await
