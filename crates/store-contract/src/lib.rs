@@ -65,6 +65,7 @@ macro_rules! store_contract_tests {
             user_list_filters,
             user_list_sorts_and_paging,
             user_list_treats_sql_as_data,
+            user_list_within,
             user_erase_frees_identifiers,
             user_bulk_round_trip,
             user_bulk_duplicates_write_nothing,

@@ -1,6 +1,10 @@
 //! `list_users`: every filter of [`UserQuery`] as bound parameters, keyset pagination over
 //! `(sort key, id)` in both orders, served by the `(tenant_id, <sort>, id)` indexes.
 //!
+//! The data-scope filter (`within`) is the caller's own record plus everyone attached to a
+//! unit in the subtrees of its units (assigned employees, linked customers); the subtrees
+//! come from a recursive CTE (`scope`) put in front of the select.
+//!
 //! Cursor keys: `created_at` / `updated_at` as RFC 3339 UTC with six fractional digits,
 //! `username` as the case-folded key (`''` for users without a username, who sort first in
 //! ascending order; byte order, collation "C").
@@ -10,11 +14,13 @@ use crate::error::store_error;
 use crate::users::{USER_SELECT, UserRow};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use tessera_domain::TenantId;
+use tessera_domain::authz::Within;
 use tessera_domain::identifiers::Username;
 use tessera_domain::lifecycle::LifecycleState;
 use tessera_domain::paging::{Cursor, Page, SortOrder};
 use tessera_domain::ports::{StoreError, UserQuery, UserSort};
 use tessera_domain::user::User;
+use uuid::Uuid;
 
 /// Runs in the caller's tenant transaction.
 pub(crate) async fn list_users(
@@ -24,8 +30,15 @@ pub(crate) async fn list_users(
 ) -> Result<Page<User>, StoreError> {
     let limit = page_limit(query.limit);
     let tenant = tenant.into_uuid();
-    let mut sql = QueryBuilder::<Postgres>::new(USER_SELECT);
+    let mut sql = QueryBuilder::<Postgres>::new("");
+    if let Some(within) = query.within.as_ref().filter(|w| !w.units.is_empty()) {
+        push_scope_cte(&mut sql, tenant, within);
+    }
+    sql.push(USER_SELECT);
     sql.push(" WHERE u.tenant_id = ").push_bind(tenant);
+    if let Some(within) = &query.within {
+        push_within(&mut sql, tenant, within);
+    }
     if let Some(email) = &query.email {
         sql.push(" AND u.id IN (SELECT e.user_id FROM user_emails e WHERE e.tenant_id = ")
             .push_bind(tenant)
@@ -96,6 +109,47 @@ pub(crate) async fn list_users(
         .collect::<Result<Vec<_>, _>>()?;
     let sort = query.sort;
     into_page(users, limit, |user| cursor_of(sort, user))
+}
+
+/// `WITH RECURSIVE scope(id)`: the units of `within` in the tenant and all their
+/// descendants (UNION also ends on a cycle). Only pushed when `within.units` is non-empty.
+fn push_scope_cte(sql: &mut QueryBuilder<'_, Postgres>, tenant: Uuid, within: &Within) {
+    let units: Vec<Uuid> = within.units.iter().map(|u| u.into_uuid()).collect();
+    sql.push("WITH RECURSIVE scope(id) AS (SELECT o.id FROM org_units o WHERE o.tenant_id = ")
+        .push_bind(tenant)
+        .push(" AND o.id = ANY(")
+        .push_bind(units)
+        .push(
+            ") UNION SELECT c.id FROM org_units c JOIN scope s ON c.parent_id = s.id \
+             WHERE c.tenant_id = ",
+        )
+        .push_bind(tenant)
+        .push(") ");
+}
+
+/// ` AND (…)`: the user of `within`, or anyone assigned to or linked to a unit of `scope`
+/// (see [`push_scope_cte`]). An empty `within` matches nobody.
+fn push_within(sql: &mut QueryBuilder<'_, Postgres>, tenant: Uuid, within: &Within) {
+    sql.push(" AND (");
+    let mut any = false;
+    if let Some(user) = within.user {
+        sql.push("u.id = ").push_bind(user.into_uuid());
+        any = true;
+    }
+    if !within.units.is_empty() {
+        if any {
+            sql.push(" OR ");
+        }
+        sql.push("u.id IN (SELECT a.user_id FROM org_unit_assignments a WHERE a.tenant_id = ")
+            .push_bind(tenant)
+            .push(" AND a.unit_id IN (SELECT id FROM scope))")
+            .push(" OR u.org_unit_id IN (SELECT id FROM scope)");
+        any = true;
+    }
+    if !any {
+        sql.push("FALSE");
+    }
+    sql.push(")");
 }
 
 /// Where a page that ends with `user` resumes.

@@ -25,6 +25,7 @@ mod tenants;
 mod totp;
 mod user_bulk;
 mod user_list;
+mod user_list_within;
 mod users;
 
 pub use api_keys::*;
@@ -52,4 +53,5 @@ pub use tenants::*;
 pub use totp::*;
 pub use user_bulk::*;
 pub use user_list::*;
+pub use user_list_within::*;
 pub use users::*;

@@ -10,7 +10,7 @@ use tessera_domain::{TenantId, UserId};
 use time::Duration;
 
 /// Every page of a query, checking page sizes; returns the ids in the order listed.
-async fn walk(store: &dyn Store, tenant: TenantId, query: UserQuery) -> Vec<UserId> {
+pub(crate) async fn walk(store: &dyn Store, tenant: TenantId, query: UserQuery) -> Vec<UserId> {
     let mut ids = Vec::new();
     let mut after: Option<Cursor> = None;
     for _ in 0..1_000 {
@@ -37,7 +37,7 @@ async fn walk(store: &dyn Store, tenant: TenantId, query: UserQuery) -> Vec<User
     panic!("paging never ended");
 }
 
-async fn ids(store: &dyn Store, tenant: TenantId, query: UserQuery) -> Vec<UserId> {
+pub(crate) async fn ids(store: &dyn Store, tenant: TenantId, query: UserQuery) -> Vec<UserId> {
     let mut ids = walk(
         store,
         tenant,
@@ -51,7 +51,7 @@ async fn ids(store: &dyn Store, tenant: TenantId, query: UserQuery) -> Vec<UserI
     ids
 }
 
-fn sorted(users: &[&User]) -> Vec<UserId> {
+pub(crate) fn sorted(users: &[&User]) -> Vec<UserId> {
     let mut ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     ids.sort();
     ids
