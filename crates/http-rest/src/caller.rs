@@ -77,9 +77,10 @@ impl FromRequestParts<RestState> for Caller {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?.ok_or(Error::Unauthenticated(AuthFailure::Missing))?;
         let origin = origin(parts, state);
-        // An API key, or a signed-in user's access token for the tenant of the path (whose
-        // permissions the use case then checks).
+        // An API key, or a signed-in user's access token (a JWT) for the tenant of the path,
+        // whose permissions the use case then checks. Anything else is judged as a key.
         if !token.starts_with(API_KEY_PREFIX)
+            && token.split('.').count() == 3
             && let Some(slug) = tenant_of(parts).or_else(|| admin_tenant_of(parts))
         {
             let me = state.app.authenticate_access_token(&slug, &token).await?;

@@ -574,13 +574,13 @@ async fn the_tenant_can_require_mfa_for_everyone() {
 }
 
 #[tokio::test]
-async fn roles_are_listed_granted_and_revoked_with_the_right_key() {
+async fn roles_are_listed_granted_and_revoked_below_the_callers_priority() {
     let app = TestApp::spawn().await;
     let t = app.tenant().await;
     let (_, user) = signed_in(&app, &t, "ada@example.com").await;
-    let writer = app.key(&t, &["users:write"]).await;
+    let writer = app.key(&t, &["roles:grant", "roles:read"]).await;
     let path = format!("/api/v1/tenants/{t}/users/{user}/roles");
-    // A users:write key grants ordinary roles, not administrative ones.
+    // A key without `*` ranks just below Admin: it grants Employee, not Admin.
     call(
         &app,
         Method::PUT,
@@ -607,7 +607,26 @@ async fn roles_are_listed_granted_and_revoked_with_the_right_key() {
         None,
     )
     .await
-    .expect_invalid("unknown_role");
+    .expect_problem(404, "not_found");
+    call(
+        &app,
+        Method::PUT,
+        &format!("{path}/BadRole"),
+        &[("authorization", &bearer(&writer))],
+        None,
+    )
+    .await
+    .expect_invalid("invalid_key");
+    let users_only = app.key(&t, &["users:write"]).await;
+    call(
+        &app,
+        Method::PUT,
+        &format!("{path}/guest"),
+        &[("authorization", &bearer(&users_only))],
+        None,
+    )
+    .await
+    .expect_problem(403, "forbidden");
     grant(&app, &t, &user, "owner").await;
     let roles = call(
         &app,
