@@ -472,6 +472,17 @@ impl App {
         let priority = priority_of(&model, &role).ok_or_else(unknown_role)?;
         self.require_below(ctx, &tenant, action, &role, priority)
             .await?;
+        // A unit scope names a unit of this tenant (another tenant's unit, or none at all,
+        // would otherwise reach the store and come back as a misleading "role not found").
+        if let (true, AccessScope::Unit(u)) = (grant, &scope)
+            && self.unit_chain(tenant.id, *u).await?.is_empty()
+        {
+            return Err(Error::invalid(ValidationError::new(
+                "scope",
+                "unknown_unit",
+                format!("there is no organization unit `{u}` in this tenant"),
+            )));
+        }
         let scope_allowed = match &scope {
             AccessScope::Tenant => matches!(scoped.filter, tessera_domain::authz::DataFilter::All),
             AccessScope::Unit(u) => self.unit_in_scope(&scoped, *u).await?,

@@ -9,6 +9,7 @@
 
 mod audit;
 mod auth;
+mod authz;
 mod bad_input;
 mod bulk;
 mod canary;
