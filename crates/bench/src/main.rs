@@ -6,7 +6,9 @@
 //! Subcommands: `http` (the real server over HTTP against a bare axum handler), `rls` (what
 //! PostgreSQL row-level security costs a primary-key lookup), `scale` (a tenant with a
 //! million users: bulk load rate and lookup latencies), `auth` (native sign-in with the real
-//! Argon2id cost against raw hashing, read latencies during a sign-in storm, token rates).
+//! Argon2id cost against raw hashing, read latencies during a sign-in storm, token rates),
+//! `mfa` (second factors against their raw crypto), `authz` (decisions against raw Cedar, the
+//! check API over HTTP, permission-graph retrieval, rule growth against casbin-rs).
 //! `--json` prints one JSON document.
 #![allow(
     clippy::unwrap_used,
@@ -16,6 +18,7 @@
 )]
 
 mod auth;
+mod authz;
 mod http;
 mod load;
 mod mfa;
@@ -56,6 +59,10 @@ enum Command {
     /// TOTP and passkey verification rates per core against their raw crypto, and the
     /// latency the second step adds to a sign-in.
     Mfa(mfa::Args),
+    /// Authorization: decisions against raw Cedar, the check API over HTTP against a bare
+    /// axum handler, permission-graph retrieval (warm, Redis, database), and decision latency
+    /// as rules grow, against casbin-rs.
+    Authz(authz::Args),
 }
 
 #[tokio::main]
@@ -67,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Scale(_) => ("scale", Report::new(cli.json, "scale")),
         Command::Auth(_) => ("auth", Report::new(cli.json, "auth")),
         Command::Mfa(_) => ("mfa", Report::new(cli.json, "mfa")),
+        Command::Authz(_) => ("authz", Report::new(cli.json, "authz")),
     };
     report::progress(&format!("{name}: starting (release build recommended)"));
     match cli.command {
@@ -75,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Scale(args) => scale::run(args, &mut report).await?,
         Command::Auth(args) => auth::run(args, &mut report).await?,
         Command::Mfa(args) => mfa::run(args, &mut report).await?,
+        Command::Authz(args) => authz::run(args, &mut report).await?,
     }
     report.finish();
     Ok(())
