@@ -95,7 +95,7 @@ fn named(names: &[&str]) -> Vec<Permission> {
 /// The permissions built into a system role (before any template granted to it).
 ///
 /// - Super Admin, Admin: `*`.
-/// - Operator: every `*:read` built-in (read-only support).
+/// - Operator: every `*:read` built-in but `tenants:read` (read-only support).
 /// - Owner: `users:write`, `org_units:write`, `roles:read`, `roles:grant`, `audit:read`.
 /// - Cashier, Employee: `users:read`, `org_units:read`.
 /// - Customer: `users:read` (meant to be assigned in the `self` scope).
@@ -103,7 +103,8 @@ fn named(names: &[&str]) -> Vec<Permission> {
 pub fn system_permissions(role: SystemRole) -> Vec<Permission> {
     match role {
         SystemRole::SuperAdmin | SystemRole::Admin => vec![Permission::all()],
-        SystemRole::Operator => built_in(|p| p.action() == "read"),
+        // `tenants:*` manage the platform: only the operator tenant's keys hold them.
+        SystemRole::Operator => built_in(|p| p.action() == "read" && p.resource() != "tenants"),
         SystemRole::Owner => named(&[
             "users:write",
             "org_units:write",
@@ -157,7 +158,6 @@ mod tests {
         assert_eq!(
             strings(SystemRole::Operator),
             [
-                "tenants:read",
                 "users:read",
                 "org_units:read",
                 "audit:read",

@@ -95,8 +95,21 @@ fn parse_policies(text: &str) -> Result<PolicySet, PolicyError> {
 fn validate(schema: &Schema, policies: &PolicySet, text: &str) -> Result<(), PolicyError> {
     let validator = Validator::new(schema.clone());
     let result = validator.validate(policies, ValidationMode::Strict);
-    if result.validation_passed() {
+    // A policy that can never apply (it tests an attribute the schema no longer has) is
+    // refused too: a `forbid` silently switched off is worse than an error.
+    let impossible: Vec<String> = result
+        .validation_warnings()
+        .filter(|w| matches!(w, cedar_policy::ValidationWarning::ImpossiblePolicy(_)))
+        .map(|w| format!("policy `{}` can never apply: {w}", w.policy_id()))
+        .collect();
+    if result.validation_passed() && impossible.is_empty() {
         return Ok(());
+    }
+    if result.validation_passed() {
+        return Err(PolicyError::from_lines(
+            "the policies do not validate against the tenant's schema:",
+            impossible,
+        ));
     }
     let mut lines: Vec<String> = result
         .validation_errors()
@@ -125,6 +138,7 @@ impl Engine {
         let schema = build_schema(&kinds)?;
         let policies = match policies {
             Some(text) if !text.trim().is_empty() => {
+                crate::shape::check_shape(text)?;
                 let set = parse_policies(text)?;
                 validate(&schema, &set, text)?;
                 Some(set).filter(|s| !s.is_empty())

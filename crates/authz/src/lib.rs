@@ -45,6 +45,7 @@ mod engine;
 mod policy_error;
 mod request;
 mod schema;
+mod shape;
 
 pub use caches::Caches;
 pub use catalogue::{BUILT_IN_PERMISSIONS, BuiltIn, bypasses_filters, system_permissions};

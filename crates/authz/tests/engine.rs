@@ -139,10 +139,15 @@ when {
 permit(principal in Group::"ops", action == Action::"access:evaluate", resource is access);
 permit(principal in OrgUnit::"hq", action == Action::"users:write", resource in OrgUnit::"hq");
 forbid(principal, action == Action::"api_keys:manage", resource is api_keys);
-permit(principal, action, resource is customers);
 "#;
     let e = Engine::build(&[orders()], Some(text)).unwrap();
-    assert_eq!(e.policy_ids().len(), 5);
+    assert_eq!(e.policy_ids().len(), 4);
+    // A policy that can never apply (`customers` has no action) is refused, not kept inert.
+    let never = Engine::build(
+        &[orders()],
+        Some("permit(principal, action, resource is customers);"),
+    );
+    assert!(never.unwrap_err().message.contains("can never apply"));
     assert_eq!(BUILT_IN_PERMISSIONS.len(), 15);
 }
 

@@ -494,6 +494,10 @@ impl App {
             ));
             return Err(self.refused(ctx, &tenant, action, e).await);
         }
+        if grant {
+            self.require_role_permissions_held(ctx, &scoped, &model, &role, &scope, &user)
+                .await?;
+        }
         let change = FieldChange {
             field: "role".into(),
             before: if grant {
@@ -537,5 +541,74 @@ impl App {
             )
             .await
         }
+    }
+
+    /// Refuses to grant a role carrying a permission the caller does not hold over the
+    /// assignment's scope: a lower priority must not smuggle in more power (the same rule as
+    /// for templates, where nobody hands on what they lack).
+    async fn require_role_permissions_held(
+        &self,
+        ctx: &RequestContext,
+        scoped: &crate::authz::guard::Scoped,
+        model: &TenantModel,
+        role: &RoleRef,
+        scope: &AccessScope,
+        target: &tessera_domain::user::User,
+    ) -> Result<(), Error> {
+        let probe = tessera_authz::compile(
+            model,
+            &tessera_authz::Subject {
+                tenant: scoped.tenant.id,
+                id: target.id,
+                state: tessera_domain::lifecycle::LifecycleState::Active,
+            },
+            &[RoleAssignment {
+                user_id: target.id,
+                role: role.clone(),
+                scope: AccessScope::Tenant,
+                granted_at: self.now(),
+            }],
+            &[],
+            0,
+        );
+        for grant in &probe.grants {
+            let perm = &grant.permission;
+            let held = match &scoped.graph {
+                None => {
+                    self.caller_holds_tenant_wide(ctx, &scoped.tenant, perm)
+                        .await?
+                }
+                Some(graph) => {
+                    let mut ok = false;
+                    for g in graph.grants_for(perm) {
+                        ok = match (&g.scope, scope) {
+                            (AccessScope::Tenant, _) => true,
+                            (AccessScope::Unit(mine), AccessScope::Unit(theirs)) => self
+                                .unit_chain(scoped.tenant.id, *theirs)
+                                .await?
+                                .contains(mine),
+                            (AccessScope::Unit(_), AccessScope::SelfOnly) => {
+                                self.user_in_scope(scoped, target).await?
+                            }
+                            (AccessScope::SelfOnly, AccessScope::SelfOnly) => {
+                                graph.user_id == target.id
+                            }
+                            _ => false,
+                        };
+                        if ok {
+                            break;
+                        }
+                    }
+                    ok && graph.may_act()
+                }
+            };
+            if !held {
+                let e = Error::Forbidden(format!(
+                    "you cannot grant `{role}`: it carries `{perm}`, which you do not hold over `{scope}`"
+                ));
+                return Err(self.refused(ctx, &scoped.tenant, "role.granted", e).await);
+            }
+        }
+        Ok(())
     }
 }

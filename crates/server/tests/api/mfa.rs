@@ -578,7 +578,12 @@ async fn roles_are_listed_granted_and_revoked_below_the_callers_priority() {
     let app = TestApp::spawn().await;
     let t = app.tenant().await;
     let (_, user) = signed_in(&app, &t, "ada@example.com").await;
-    let writer = app.key(&t, &["roles:grant", "roles:read"]).await;
+    let writer = app
+        .key(
+            &t,
+            &["roles:grant", "roles:read", "users:read", "org_units:read"],
+        )
+        .await;
     let path = format!("/api/v1/tenants/{t}/users/{user}/roles");
     // A key without `*` ranks just below Admin: it grants Employee, not Admin.
     call(

@@ -408,11 +408,30 @@ async fn keys_without_star_stop_below_admin() {
     let app = TestApp::spawn().await;
     let t = app.tenant().await;
     let user = subject(&app, &t, "kim").await;
-    let granter = app.key(&t, &["roles:grant"]).await;
+    // The key holds what Operator and Owner carry: granting a role never hands on more
+    // than the granter holds.
+    let granter = app
+        .key(
+            &t,
+            &[
+                "roles:grant",
+                "users:write",
+                "org_units:write",
+                "audit:read",
+                "roles:read",
+                "policies:read",
+            ],
+        )
+        .await;
     let writer = app.key(&t, &["roles:write"]).await;
     custom_role(&app, &t, "high", 89, None).await;
     custom_role(&app, &t, "below", 88, None).await;
     let path = format!("/api/v1/tenants/{t}/users/{user}/roles");
+    // A key that may grant but holds nothing else cannot grant Operator (every `*:read`).
+    let bare = app.key(&t, &["roles:grant"]).await;
+    send(&app, Method::PUT, &format!("{path}/operator"), &bare, None)
+        .await
+        .expect_problem(403, "forbidden");
     for role in ["super_admin", "admin", "high"] {
         send(&app, Method::PUT, &format!("{path}/{role}"), &granter, None)
             .await
