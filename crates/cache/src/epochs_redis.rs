@@ -3,8 +3,9 @@ use crate::redis_link::RedisLink;
 use async_trait::async_trait;
 use futures::StreamExt;
 use redis::AsyncCommands;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 use tessera_domain::TenantId;
 use tessera_domain::ports::EpochCache;
@@ -17,13 +18,19 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the subscription is checked with a PING: a connection that went silent without
 /// closing (a lost network) is noticed within this plus [`TIMEOUT`].
 const HEARTBEAT: Duration = Duration::from_secs(2);
+/// How often announcements that could not be published are tried again.
+const REANNOUNCE: Duration = Duration::from_millis(100);
 
 /// The tenants' authorization epochs, shared by every node through a Redis channel
 /// (`<namespace>:authz-epochs`, messages `<tenant uuid> <epoch>`). Each node keeps what it
 /// hears and what it reads in a local map, and vouches for it only while it is subscribed (it
 /// would not hear a change otherwise) and for at most `max_age` after it was last recorded.
 /// After a lost subscription the map is cleared, since announcements may have been missed.
-/// Callers never see an error; an unreachable Redis means "read the database".
+/// An announcement that cannot be published is kept and published again, on a connection of
+/// its own, as soon as Redis takes it: after an outage the shared connection fails its first
+/// command and then rests for a while, and the other nodes, subscribed again, must not keep
+/// the older epoch until `max_age`. Callers never see an error; an unreachable Redis means
+/// "read the database".
 #[derive(Clone)]
 pub struct RedisEpochs {
     inner: Arc<Inner>,
@@ -36,14 +43,19 @@ struct Inner {
     /// True only while the subscription is established.
     live: AtomicBool,
     subscriber: Mutex<Option<JoinHandle<()>>>,
+    /// The largest epoch per tenant whose announcement failed, until it is published.
+    pending: Mutex<HashMap<TenantId, i64>>,
+    reannouncer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Ok(mut subscriber) = self.subscriber.lock()
-            && let Some(task) = subscriber.take()
-        {
-            task.abort();
+        for slot in [&self.subscriber, &self.reannouncer] {
+            if let Ok(mut slot) = slot.lock()
+                && let Some(task) = slot.take()
+            {
+                task.abort();
+            }
         }
     }
 }
@@ -59,7 +71,13 @@ impl RedisEpochs {
             channel: channel(namespace),
             live: AtomicBool::new(false),
             subscriber: Mutex::new(None),
+            pending: Mutex::new(HashMap::new()),
+            reannouncer: Mutex::new(None),
         });
+        let reannouncer = tokio::spawn(reannounce_loop(client.clone(), Arc::downgrade(&inner)));
+        if let Ok(mut slot) = inner.reannouncer.lock() {
+            *slot = Some(reannouncer);
+        }
         let task = tokio::spawn(subscribe_loop(client, Arc::downgrade(&inner)));
         if let Ok(mut slot) = inner.subscriber.lock() {
             *slot = Some(task);
@@ -113,12 +131,69 @@ impl EpochCache for RedisEpochs {
             None => false,
         };
         if !published {
+            {
+                let mut pending = self
+                    .inner
+                    .pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let known = pending.entry(tenant).or_insert(epoch);
+                *known = (*known).max(epoch);
+            }
             tracing::warn!(
                 %tenant,
                 epoch,
-                "could not announce an authorization epoch: other nodes learn it from the \
-                 database once their own knowledge is too old or their subscription is lost"
+                "could not announce an authorization epoch: announcing it again as soon as \
+                 Redis takes it (until then, other nodes learn it from the database once their \
+                 own knowledge is too old or their subscription is lost)"
             );
+        }
+    }
+}
+
+/// Publishes the announcements that failed, on a connection of its own (the shared one may
+/// be resting after a failure), until Redis takes them. A later announcement of the same
+/// tenant supersedes an older one; epochs never go down on the receiving side anyway.
+async fn reannounce_loop(client: redis::Client, inner: Weak<Inner>) {
+    loop {
+        tokio::time::sleep(REANNOUNCE).await;
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        let batch: Vec<(TenantId, i64)> = strong
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(t, e)| (*t, *e))
+            .collect();
+        let chan = strong.channel.clone();
+        drop(strong);
+        if batch.is_empty() {
+            continue;
+        }
+        let Ok(Ok(mut conn)) =
+            tokio::time::timeout(TIMEOUT, client.get_multiplexed_async_connection()).await
+        else {
+            continue;
+        };
+        for (tenant, epoch) in batch {
+            let publish = conn.publish::<_, _, ()>(&chan, message(tenant, epoch));
+            if !matches!(tokio::time::timeout(TIMEOUT, publish).await, Ok(Ok(()))) {
+                break;
+            }
+            let Some(strong) = inner.upgrade() else {
+                return;
+            };
+            let mut pending = strong
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if pending.get(&tenant) == Some(&epoch) {
+                pending.remove(&tenant);
+            }
+            drop(pending);
+            tracing::info!(%tenant, epoch, "announced an authorization epoch after all");
         }
     }
 }

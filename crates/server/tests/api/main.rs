@@ -10,6 +10,8 @@
 mod audit;
 mod auth;
 mod authz;
+mod authz_matrix;
+mod authz_nodes;
 mod bad_input;
 mod bulk;
 mod canary;
