@@ -184,19 +184,18 @@ fn cache(settings: &Settings) -> anyhow::Result<Arc<dyn Cache>> {
 }
 
 /// Authorization epochs: announced to every node through Redis when it is configured (and
-/// read from the database while Redis cannot be heard); otherwise known for one second at a
-/// time, so that several nodes without Redis still agree within a second.
+/// read from the database while Redis cannot be heard); known for one second at a time
+/// either way, so that nodes agree within a second even when an announcement is lost.
 fn epochs(settings: &Settings) -> anyhow::Result<Arc<dyn EpochCache>> {
     let c = &settings.cache;
     Ok(match &c.redis_url {
         None => Arc::new(MemoryEpochs::new(Duration::from_secs(1))),
         Some(url) => Arc::new(
-            RedisEpochs::start(
-                url.expose(),
-                &c.namespace,
-                Duration::from_secs(c.ttl_secs.max(1)),
-            )
-            .context("cache.redis_url is not a valid Redis URL")?,
+            // Vouched for one second at most even while subscribed: should this node's
+            // announcements be lost (it alone lost Redis), the others still converge within a
+            // second, at the cost of one epoch read per tenant per second per node.
+            RedisEpochs::start(url.expose(), &c.namespace, Duration::from_secs(1))
+                .context("cache.redis_url is not a valid Redis URL")?,
         ),
     })
 }
