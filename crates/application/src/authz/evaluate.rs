@@ -133,8 +133,10 @@ impl App {
         let now = self.now();
         let mut requests = Vec::with_capacity(evals.len());
         for (i, e) in evals.into_iter().enumerate() {
+            // Only sampled decisions keep a copy of their request, for the log.
+            let keep = self.sampled(&ev.tenant);
             requests.push(
-                self.prepare(&ev, e, now)
+                self.prepare(&ev, e, now, keep)
                     .await
                     .map_err(|err| at_index(err, i))?,
             );
@@ -149,7 +151,7 @@ impl App {
                     explain,
                 ),
             };
-            if self.sampled(&ev.tenant) {
+            if let Some(raw) = raw {
                 records.push(DecisionRecord {
                     id: self.ports.random.new_id(),
                     tenant_id: ev.tenant.id,
@@ -202,18 +204,22 @@ impl App {
     }
 
     /// Parses one evaluation into a request for the engine, with the facts about its resource
-    /// (its unit and that unit's ancestors, its owner) and its JSON for the decision log.
+    /// (its unit and that unit's ancestors, its owner) and, when `keep`, its JSON for the
+    /// decision log.
     pub(crate) async fn prepare(
         &self,
         ev: &Evaluator,
         e: Evaluation,
         now: time::OffsetDateTime,
-    ) -> Result<(AccessRequest, ResourceFacts, Value), Error> {
-        let raw = serde_json::json!({
-            "subject": {"type": e.subject_type, "id": e.subject_id},
-            "action": {"name": e.action},
-            "resource": {"type": e.resource_type, "id": e.resource_id, "properties": e.resource_properties},
-            "context": e.context,
+        keep: bool,
+    ) -> Result<(AccessRequest, ResourceFacts, Option<Value>), Error> {
+        let raw = keep.then(|| {
+            serde_json::json!({
+                "subject": {"type": e.subject_type, "id": e.subject_id},
+                "action": {"name": e.action},
+                "resource": {"type": e.resource_type, "id": e.resource_id, "properties": e.resource_properties},
+                "context": e.context,
+            })
         });
         if e.subject_type != "user" {
             return Err(bad(

@@ -102,6 +102,20 @@ pub(crate) fn priority_of(model: &TenantModel, role: &RoleRef) -> Option<u32> {
     }
 }
 
+/// The audit change of a grant (`grant`) or a revocation of `what`.
+pub(crate) fn grant_change(field: &str, what: String, grant: bool) -> FieldChange {
+    let (before, after) = if grant {
+        (serde_json::Value::Null, what.into())
+    } else {
+        (what.into(), serde_json::Value::Null)
+    };
+    FieldChange {
+        field: field.into(),
+        before,
+        after,
+    }
+}
+
 fn outranked(mine: u32, role: &RoleRef, theirs: u32) -> Error {
     Error::Forbidden(format!(
         "you may only create, grant, edit or revoke roles below your own priority ({mine}); `{role}` has priority {theirs}"
@@ -498,19 +512,7 @@ impl App {
             self.require_role_permissions_held(ctx, &scoped, &model, &role, &scope, &user)
                 .await?;
         }
-        let change = FieldChange {
-            field: "role".into(),
-            before: if grant {
-                serde_json::Value::Null
-            } else {
-                format!("{role}@{scope}").into()
-            },
-            after: if grant {
-                format!("{role}@{scope}").into()
-            } else {
-                serde_json::Value::Null
-            },
-        };
+        let change = grant_change("role", format!("{role}@{scope}"), grant);
         let journal = Journal::one(self.draft(
             ctx,
             &tenant,

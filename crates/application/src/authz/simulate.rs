@@ -188,7 +188,7 @@ impl App {
         let mut changed = Vec::new();
         let mut evaluated = 0;
         for (i, e) in evaluations.into_iter().enumerate() {
-            let (req, facts, raw) = self.prepare(&ev, e, now).await?;
+            let (req, facts, raw) = self.prepare(&ev, e, now, true).await?;
             let Some(before_graph) = self.permission_graph(tenant.id, req.subject).await? else {
                 continue;
             };
@@ -201,7 +201,7 @@ impl App {
             if before.allowed != after.allowed || before.reason.code() != after.reason.code() {
                 changed.push(ChangedDecision {
                     index: i,
-                    request: raw,
+                    request: raw.unwrap_or_default(),
                     before: Outcome {
                         decision: before.allowed,
                         reason: before.reason.code().to_owned(),

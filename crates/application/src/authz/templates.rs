@@ -288,19 +288,7 @@ impl App {
             GrantTarget::Role(r) => format!("role:{r}"),
             GrantTarget::User(u) => format!("user:{u}"),
         };
-        let change = tessera_domain::audit::FieldChange {
-            field: "grant".into(),
-            before: if grant {
-                serde_json::Value::Null
-            } else {
-                target_text.clone().into()
-            },
-            after: if grant {
-                target_text.into()
-            } else {
-                serde_json::Value::Null
-            },
-        };
+        let change = super::roles::grant_change("grant", target_text, grant);
         let journal = Journal::one(self.draft(
             ctx,
             &tenant,
